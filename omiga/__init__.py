@@ -1,0 +1,1 @@
+"""OMIGA: offline multi-agent RL with implicit global-to-local value regularisation."""

@@ -1,0 +1,5 @@
+import sys
+
+from omiga.cli import main
+
+sys.exit(main())

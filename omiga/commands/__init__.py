@@ -1,0 +1,1 @@
+"""One module per ``python -m omiga`` command, each exposing ``register(subparsers)``."""

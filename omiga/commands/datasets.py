@@ -1,0 +1,112 @@
+"""``python -m omiga datasets info | import | build``: inspect, convert and build offline datasets."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from omiga.data.io import dataset_digest, load_dataset, read_dataset_file
+from omiga.data.schema import ARRAY_FIELDS, OfflineDataset
+from omiga.data.validate import validate_dataset
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``datasets`` command and its ``info`` / ``import`` / ``build`` subcommands."""
+    parser = subparsers.add_parser("datasets", help="inspect, import and build offline datasets",
+                                   description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="datasets_command", required=True)
+
+    info = commands.add_parser("info", help="shapes, episodes, return statistics and validation verdict")
+    info.add_argument("path", type=Path, help="canonical HDF5 dataset file")
+    info.set_defaults(func=run_info)
+
+    imports = commands.add_parser("import", help="convert a foreign dataset into the canonical schema")
+    imports.add_argument("source", type=Path, help="file (omiga-hdf5) or file / directory of episodes (madt)")
+    imports.add_argument("--format", required=True, choices=("omiga-hdf5", "madt"), help="format of SOURCE")
+    imports.add_argument("--task", required=True, help="registered task the data belongs to")
+    imports.add_argument("--quality", default="imported", help="quality label stored in the file")
+    imports.add_argument("--out", required=True, type=Path, help="canonical HDF5 file to write")
+    imports.add_argument("--trust-pickle", action="store_true",
+                         help="allow unpickling (madt); only for files from a source you trust")
+    imports.set_defaults(func=run_import)
+
+    build = commands.add_parser("build", help="roll out a behaviour policy and write a dataset")
+    build.add_argument("--task", required=True, help="registered task name")
+    build.add_argument("--quality", required=True, help="dataset quality, e.g. good / medium / poor")
+    build.add_argument("--episodes", type=int, default=None, help="number of episodes (default: the task's)")
+    build.add_argument("--seed", type=int, default=0, help="seed of the rollouts")
+    build.add_argument("--backend", default=None, help="environment backend (default: the task's first)")
+    where = build.add_mutually_exclusive_group()
+    where.add_argument("--out", type=Path, default=None, help="file to write")
+    where.add_argument("--cache-dir", type=Path, default=None,
+                       help="cache directory (default $OMIGA_DATA_DIR or ~/.cache/omiga/datasets)")
+    build.set_defaults(func=run_build)
+
+
+def run_info(args: argparse.Namespace) -> int:
+    """Print a dataset's summary; exit 0 when it is valid, 1 when it has problems."""
+    arrays, attrs = read_dataset_file(args.path)
+    problems = validate_dataset(arrays, attrs=attrs)
+    print(f"dataset  {args.path}")
+    print(f"sha256   {dataset_digest(args.path)}")
+    for key in ("task", "quality", "source", "behavior", "seed", "schema_version"):
+        print(f"{key:<15}{attrs.get(key, '(missing)')}")
+    print("arrays:")
+    for name in ARRAY_FIELDS:
+        array = arrays.get(name)
+        print(f"  {name:<14}{'absent' if array is None else f'{list(array.shape)} {array.dtype}'}")
+    if not problems:
+        print(_summary(load_dataset(args.path)))
+        print("validation: OK")
+        return 0
+    print(f"validation: INVALID ({len(problems)} problem{'s' * (len(problems) > 1)})")
+    for problem in problems:
+        print(f"  - {problem}")
+    return 1
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Convert ``args.source`` and write the canonical file."""
+    from omiga.data.importers import import_dataset
+    from omiga.data.io import save_dataset
+    from omiga.tasks import get_task
+
+    task = get_task(args.task).name
+    dataset = import_dataset(args.source, format=args.format, task=task, quality=args.quality,
+                             trust_pickle=args.trust_pickle)
+    path = save_dataset(dataset, args.out)
+    print(f"imported {args.source} ({args.format}) -> {path}")
+    print(_summary(dataset))
+    return 0
+
+
+def run_build(args: argparse.Namespace) -> int:
+    """Build a dataset with the task's behaviour policy and print where it went and how long it took."""
+    from omiga.tasks import build_dataset, dataset_path
+
+    path = args.out or dataset_path(args.task, quality=args.quality, cache_dir=args.cache_dir,
+                                    backend=args.backend)
+    start = time.perf_counter()
+    path = build_dataset(args.task, quality=args.quality, episodes=args.episodes, seed=args.seed, path=path,
+                         backend=args.backend)
+    seconds = time.perf_counter() - start
+    print(f"built {args.task} / {args.quality} -> {path} in {seconds:.2f} s")
+    print(_summary(load_dataset(path)))
+    return 0
+
+
+def _summary(dataset: OfflineDataset) -> str:
+    lengths = dataset.episode_ends - dataset.episode_starts + 1
+    returns = dataset.episode_returns
+    return (
+        f"steps {len(dataset)}, episodes {dataset.attrs.n_episodes} "
+        f"(length min {lengths.min()} / mean {lengths.mean():.1f} / max {lengths.max()}; "
+        f"{int(dataset.terminals.sum())} terminal, {int(dataset.truncations.sum())} truncated)\n"
+        f"return mean {returns.mean():.4g} ± {returns.std():.4g} (std), min {returns.min():.4g}, "
+        f"max {returns.max():.4g}, median {np.median(returns):.4g}"
+    )

@@ -1,0 +1,129 @@
+"""Reading and writing canonical datasets as gzip-compressed HDF5 files.
+
+Layout: one HDF5 dataset per array field (``obs``, ``state``, ``actions``, ``avail_actions`` for discrete
+actions, ``rewards``, ``terminals``, ``truncations``) and the :class:`~omiga.data.schema.DatasetAttrs` as
+file attributes (``seed`` is omitted for imported data). Writes are atomic: a temporary file in the target
+directory is written, fsynced and renamed over the target, so a crash never leaves a half-written dataset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from omiga.data.schema import ARRAY_FIELDS, DatasetAttrs, OfflineDataset
+from omiga.data.validate import validate_dataset
+from omiga.errors import DatasetError
+
+__all__ = ["dataset_digest", "load_dataset", "read_dataset_file", "save_dataset", "validate_file"]
+
+_REBUILD = "rebuild it with `python -m omiga datasets build` or re-import it with `python -m omiga datasets import`"
+
+
+def save_dataset(dataset: OfflineDataset, path: str | os.PathLike[str]) -> Path:
+    """Write ``dataset`` to ``path`` atomically (temp file, fsync, rename); returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        os.chmod(tmp_name, 0o666 & ~_current_umask())  # mkstemp creates 0600; match a normally created file
+        with h5py.File(tmp_name, "w") as file:
+            for name, array in dataset.arrays().items():
+                if array is not None:
+                    file.create_dataset(name, data=array, compression="gzip", compression_opts=4,
+                                        shuffle=True, chunks=True if array.size else None)
+            for key, value in dataset.attrs.to_dict().items():
+                if value is not None:
+                    file.attrs[key] = value
+        with open(tmp_name, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    _fsync_directory(path.parent)
+    return path
+
+
+def read_dataset_file(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+    """The raw arrays and attributes of an HDF5 dataset file, without validation.
+
+    Raises DatasetError when the file is missing, not HDF5, truncated or otherwise unreadable.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"no dataset file at {path}: check the path, or build the dataset with "
+                           "`python -m omiga datasets build --task T --quality Q`")
+    try:
+        with h5py.File(path, "r") as file:
+            arrays = {name: file[name][()] for name in ARRAY_FIELDS if name in file}
+            attrs = {key: _python_value(value) for key, value in file.attrs.items()}
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError) as error:
+        raise DatasetError(
+            f"{path} is not a readable HDF5 dataset (truncated, corrupted or another format: {error}); "
+            f"{_REBUILD}"
+        ) from error
+    return arrays, attrs
+
+
+def validate_file(path: str | os.PathLike[str]) -> list[str]:
+    """Problems of the dataset file at ``path`` (empty means valid); unreadable files raise DatasetError."""
+    arrays, attrs = read_dataset_file(path)
+    return validate_dataset(arrays, attrs=attrs)
+
+
+def load_dataset(path: str | os.PathLike[str]) -> OfflineDataset:
+    """Load and validate a dataset file; DatasetError lists every problem (field, shape, episode) and the fix."""
+    arrays, attrs = read_dataset_file(path)
+    problems = validate_dataset(arrays, attrs=attrs)
+    if problems:
+        raise DatasetError(f"{path} is not a valid omiga dataset ({_REBUILD}):\n  - " + "\n  - ".join(problems))
+    known = {key: attrs[key] for key in DatasetAttrs.__dataclass_fields__ if key in attrs}
+    known.setdefault("seed", None)
+    return OfflineDataset(**{name: arrays.get(name) for name in ARRAY_FIELDS}, attrs=DatasetAttrs(**known))
+
+
+def dataset_digest(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of the file's bytes (the dataset hash recorded in every run's provenance)."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as error:
+        raise DatasetError(f"cannot read dataset file {path} to hash it: {error}") from error
+    return digest.hexdigest()
+
+
+def _python_value(value: object) -> object:
+    """HDF5 attribute values as plain Python (numpy scalars -> int/float/bool, bytes -> str)."""
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # not supported on every platform (e.g. Windows)
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,29 @@
+"""Shared fixtures: small schema-valid datasets (discrete and continuous) and their saved files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from omiga.data import OfflineDataset, make_synthetic_dataset, save_dataset
+
+
+@pytest.fixture
+def discrete_dataset() -> OfflineDataset:
+    """6 episodes of 3-8 steps, 3 agents, 5 discrete actions with some unavailable."""
+    return make_synthetic_dataset(n_episodes=6, episode_length=8, min_episode_length=3, n_agents=3, obs_dim=4,
+                                  state_dim=6, n_actions=5, seed=0)
+
+
+@pytest.fixture
+def continuous_dataset() -> OfflineDataset:
+    """4 episodes of 5 steps, 2 agents, 2-dimensional actions in [-1, 1]."""
+    return make_synthetic_dataset(n_episodes=4, episode_length=5, n_agents=2, obs_dim=3, state_dim=4, act_dim=2,
+                                  seed=1)
+
+
+@pytest.fixture
+def discrete_dataset_file(discrete_dataset: OfflineDataset, tmp_path: Path) -> Path:
+    """``discrete_dataset`` saved as HDF5 under tmp_path."""
+    return save_dataset(discrete_dataset, tmp_path / "discrete.h5")

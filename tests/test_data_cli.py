@@ -1,0 +1,77 @@
+"""``python -m omiga datasets info | import | build`` through omiga.cli.main: exit codes and output."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from omiga import cli
+from omiga.data import load_dataset
+
+
+@pytest.fixture
+def main(monkeypatch):
+    """omiga.cli.main with only the datasets command registered (independent of the other commands)."""
+    monkeypatch.setattr(cli, "COMMANDS", ("datasets",))
+    return cli.main
+
+
+def test_info_of_a_valid_dataset(main, discrete_dataset_file, capsys):
+    assert main(["datasets", "info", str(discrete_dataset_file)]) == 0
+    out = capsys.readouterr().out
+    assert "obs           [31, 3, 4] float32" in out
+    assert "avail_actions [31, 3, 5] bool" in out
+    assert "task           synthetic" in out
+    assert "steps 31, episodes 6 (length min 3 / mean 5.2 / max 8; 5 terminal, 1 truncated)" in out
+    assert out.rstrip().endswith("validation: OK")
+
+
+def test_info_of_an_invalid_dataset(main, discrete_dataset_file, capsys):
+    with h5py.File(discrete_dataset_file, "r+") as file:
+        rewards = file["rewards"][()]
+        rewards[3] = np.nan
+        del file["rewards"]
+        file["rewards"] = rewards
+    assert main(["datasets", "info", str(discrete_dataset_file)]) == 1
+    out = capsys.readouterr().out
+    assert "validation: INVALID (1 problem)\n  - field 'rewards' has 1 NaN/inf values, the first at index [3]" in out
+
+
+def test_info_of_a_corrupted_file_prints_one_error_line(main, tmp_path, capsys):
+    (tmp_path / "cut.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 20)
+    assert main(["datasets", "info", str(tmp_path / "cut.h5")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "cut.h5 is not a readable HDF5 dataset" in err
+    assert "Traceback" not in err
+
+
+def test_import_madt_needs_trust_pickle(main, tmp_path, capsys):
+    episode = [[[np.zeros(2), [0.0], [0], [1.0], [True], [1, 1]]] for _ in range(2)]
+    torch.save(episode, tmp_path / "ep0.pt")
+    out = tmp_path / "out.h5"
+    argv = ["datasets", "import", "--format", "madt", str(tmp_path / "ep0.pt"), "--task", "toy_coop",
+            "--out", str(out)]
+    assert main(argv) == 2
+    assert "pass --trust-pickle" in capsys.readouterr().err and not out.exists()
+    assert main(argv + ["--trust-pickle", "--quality", "good"]) == 0
+    assert f"imported {tmp_path / 'ep0.pt'} (madt) -> {out}" in capsys.readouterr().out
+    data = load_dataset(out)
+    assert (data.attrs.task, data.attrs.quality, data.attrs.source, len(data)) == ("toy_coop", "good", "madt", 1)
+
+
+def test_import_to_an_unknown_task_lists_tasks(main, tmp_path, capsys):
+    assert main(["datasets", "import", "--format", "omiga-hdf5", str(tmp_path / "x.hdf5"), "--task", "nope",
+                 "--out", str(tmp_path / "o.h5")]) == 2
+    assert "unknown task 'nope'" in capsys.readouterr().err
+
+
+def test_build_toy_into_the_cache_dir(main, tmp_path, capsys):
+    argv = ["datasets", "build", "--task", "toy_coop", "--quality", "medium", "--episodes", "20", "--seed", "3",
+            "--cache-dir", str(tmp_path)]
+    assert main(argv) == 0
+    path = tmp_path / "toy_coop" / "toy-medium.h5"
+    assert f"built toy_coop / medium -> {path}" in capsys.readouterr().out
+    data = load_dataset(path)
+    assert (data.attrs.n_episodes, data.attrs.seed, data.attrs.source) == (20, 3, "built")
