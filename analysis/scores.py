@@ -1,0 +1,161 @@
+"""Load and validate the tidy scores table (docs/interfaces.md, "Scores table").
+
+One row per run. A *configuration* (group) is a combination of method, alpha, mixer and global_info; it gets a
+readable label without commas (rliable's plots split on commas), e.g. ``"omiga α=1 linear global"`` or ``"bc"``
+(``alpha``/``mixer``/``global_info`` that are empty are left out of the label). Each task must come from one
+backend (SMAX is not SMAC). Runs whose status is not ``ok`` keep their row: they are counted and reported as missing cells, never scored.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import ScoresTableError
+
+__all__ = [
+    "CONFIG_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "STATUSES",
+    "configuration_label",
+    "load_scores",
+    "ok_runs",
+]
+
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "task", "backend", "quality", "method", "alpha", "mixer", "global_info", "seed", "steps",
+    "score", "win_rate", "normalized_score", "status",
+)
+CONFIG_COLUMNS: tuple[str, ...] = ("method", "alpha", "mixer", "global_info")
+STATUSES: tuple[str, ...] = ("ok", "diverged", "failed")
+_TEXT_COLUMNS = ("task", "backend", "quality", "method", "mixer", "status")
+_NUMERIC_COLUMNS = ("alpha", "seed", "steps", "score", "win_rate", "normalized_score")
+_TRUE = {"true", "1", "yes", "t", "y"}
+_FALSE = {"false", "0", "no", "f", "n"}
+
+
+def _format_alpha(alpha: float) -> str:
+    return f"{alpha:g}"
+
+
+def configuration_label(*, method: str, alpha: float | None, mixer: str | None,
+                        global_info: bool | None) -> str:
+    """Readable label of one configuration, without commas: ``"omiga α=1 linear global"``."""
+    parts = [str(method)]
+    if alpha is not None and not (isinstance(alpha, float) and math.isnan(alpha)):
+        parts.append(f"α={_format_alpha(float(alpha))}")
+    if mixer:
+        parts.append(str(mixer))
+    if global_info is not None and not pd.isna(global_info):
+        parts.append("global" if bool(global_info) else "local")
+    return " ".join(parts).replace(",", ";")
+
+
+def _read_table(source: pd.DataFrame | str | Path) -> pd.DataFrame:
+    if isinstance(source, pd.DataFrame):
+        return source.copy()
+    path = Path(source)
+    if not path.is_file():
+        raise ScoresTableError(f"scores table {path} does not exist: pass the path of a scores.csv or .parquet")
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix == ".csv":
+        return pd.read_csv(path)
+    raise ScoresTableError(f"scores table {path} has suffix {path.suffix!r}: write it as .csv or .parquet")
+
+
+def _parse_bool(value: object, *, row: int) -> object:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return pd.NA
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    if text == "":
+        return pd.NA
+    raise ScoresTableError(
+        f"scores table row {row}: global_info={value!r} is not a boolean: write true or false")
+
+
+def load_scores(source: pd.DataFrame | str | Path) -> pd.DataFrame:
+    """Read and validate a scores table; return a copy with typed columns and a ``group`` label column.
+
+    Text columns become pandas ``string`` dtype, numbers ``float64`` (``seed``/``steps`` ``Int64``),
+    ``global_info`` nullable ``boolean``. Raises :class:`ScoresTableError` naming the column or row and the fix.
+    """
+    table = _read_table(source)
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    if missing:
+        raise ScoresTableError(
+            f"scores table lacks column(s) {', '.join(missing)}: it needs {', '.join(REQUIRED_COLUMNS)} "
+            "(docs/interfaces.md, 'Scores table')")
+    if table.empty:
+        raise ScoresTableError("scores table has no rows: run the study first or pass a non-empty table")
+    out = table.loc[:, list(REQUIRED_COLUMNS)].reset_index(drop=True)
+    for column in _TEXT_COLUMNS:
+        out[column] = out[column].astype("string").str.strip()
+    for column in ("task", "backend", "quality", "method", "status"):
+        blank = out[column].isna() | (out[column] == "")
+        if blank.any():
+            raise ScoresTableError(
+                f"scores table row {int(np.flatnonzero(blank)[0])}: column {column} is empty: fill it in")
+    for column in _NUMERIC_COLUMNS:
+        converted = pd.to_numeric(out[column], errors="coerce")
+        bad = converted.isna() & out[column].notna() & (out[column].astype("string").str.strip() != "")
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise ScoresTableError(
+                f"scores table row {row}: {column}={out[column].iloc[row]!r} is not a number: write a number "
+                "or leave it empty")
+        out[column] = converted.astype("float64")
+    for column in ("seed", "steps"):
+        if out[column].isna().any():
+            raise ScoresTableError(f"scores table column {column} has empty values: every run needs its {column}")
+        out[column] = out[column].astype("Int64")
+    out["global_info"] = pd.array([_parse_bool(v, row=i) for i, v in enumerate(out["global_info"])],
+                                  dtype="boolean")
+    unknown = sorted(set(out["status"]) - set(STATUSES))
+    if unknown:
+        raise ScoresTableError(f"scores table has status {unknown}: status must be one of {', '.join(STATUSES)}")
+    ok = out["status"] == "ok"
+    for column in ("score", "normalized_score"):
+        values = out.loc[ok, column]
+        if values.isna().any() or not np.isfinite(values.to_numpy()).all():
+            row = int(values.index[~np.isfinite(values.fillna(np.nan).to_numpy())][0])
+            raise ScoresTableError(
+                f"scores table row {row}: status is ok but {column} is empty or not finite: "
+                "give ok runs a finite score, or mark the run diverged/failed")
+    out["group"] = pd.array([
+        configuration_label(method=m, alpha=None if pd.isna(a) else a, mixer=None if pd.isna(x) else x,
+                            global_info=None if pd.isna(g) else g)
+        for m, a, x, g in zip(out["method"], out["alpha"], out["mixer"], out["global_info"], strict=True)
+    ], dtype="string")
+    backends = out.groupby("task")["backend"].nunique()
+    if (backends > 1).any():
+        task = str(backends.index[backends > 1][0])
+        found = ", ".join(sorted(set(out.loc[out["task"] == task, "backend"])))
+        raise ScoresTableError(
+            f"scores table task {task} mixes backends {found}: scores from different backends are not "
+            "comparable (SMAX is not SMAC); render one table per backend")
+    duplicated = out.duplicated(subset=["task", "backend", "quality", "group", "seed"])
+    if duplicated.any():
+        row = int(np.flatnonzero(duplicated)[0])
+        raise ScoresTableError(
+            f"scores table row {row}: run {out.loc[row, 'group']} seed {out.loc[row, 'seed']} on "
+            f"{out.loc[row, 'task']}/{out.loc[row, 'quality']} appears twice: keep one row per run")
+    return out
+
+
+def ok_runs(scores: pd.DataFrame) -> pd.DataFrame:
+    """The runs with status ``ok``, sorted by task, quality, group and seed."""
+    ok = scores.loc[scores["status"] == "ok"]
+    if ok.empty:
+        raise ScoresTableError("scores table has no run with status ok: nothing can be scored; "
+                               "check the study's failed runs")
+    return ok.sort_values(["task", "quality", "group", "seed"], kind="stable").reset_index(drop=True)

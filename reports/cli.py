@@ -1,0 +1,74 @@
+"""``python -m reports build --scores PATH --out DIR [--claims FILE.toml] [--reps N] [--seed S]``.
+
+Renders any scores table. Claims come from a TOML file holding ``[[claims]]`` tables (schema in
+analysis.claims). Bad input prints ``error: <message>`` and exits 2, without a traceback unless ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+
+from analysis import DEFAULT_BOOTSTRAP_REPS, AnalysisError
+from reports.build import build_report
+
+__all__ = ["load_claims_file", "main"]
+
+
+class _UsageError(Exception):
+    """Bad command-line input; printed as ``error: ...``."""
+
+
+def load_claims_file(path: Path) -> list[dict[str, object]]:
+    """The ``claims`` array of a TOML file (``[[claims]]`` tables)."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _UsageError(f"claims file {path} does not exist: pass a TOML file with [[claims]] tables") from None
+    except tomllib.TOMLDecodeError as error:
+        raise _UsageError(f"claims file {path} is not valid TOML ({error}): fix its syntax") from None
+    claims = data.get("claims")
+    if not isinstance(claims, list):
+        raise _UsageError(f"claims file {path} has no [[claims]] tables: add e.g. [[claims]] kind = \"improves\"")
+    return claims
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__.split("\n\n")[1])
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="render a report directory from a scores table")
+    build.add_argument("--scores", type=Path, required=True, help="scores table (.csv or .parquet)")
+    build.add_argument("--out", type=Path, required=True, help="directory to write the report into")
+    build.add_argument("--claims", type=Path, help="TOML file with [[claims]] tables (see analysis.claims)")
+    build.add_argument("--reps", type=int, default=DEFAULT_BOOTSTRAP_REPS, help="bootstrap replicates")
+    build.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
+    build.add_argument("--study-name", default=None, help="title of the report (default: the --out folder name)")
+    build.add_argument("--backend-note", default=None, help="sentence about the backend (default: derived)")
+    build.add_argument("--debug", action="store_true", help="show tracebacks")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.reps < 10:
+            raise _UsageError(f"--reps {args.reps} is too small: use at least 10 (default {DEFAULT_BOOTSTRAP_REPS})")
+        claims = load_claims_file(args.claims) if args.claims else []
+        files = build_report(scores=args.scores, out_dir=args.out, claims=claims,
+                             study_name=args.study_name or args.out.resolve().name,
+                             backend_note=args.backend_note, bootstrap_reps=args.reps, seed=args.seed)
+    except (_UsageError, AnalysisError) as error:
+        if args.debug:
+            raise
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
+    print(f"wrote {len(files.files)} files; open {files.index}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

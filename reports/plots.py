@@ -1,0 +1,136 @@
+"""Figures of a study (matplotlib, no pyplot state, Agg canvas): each function returns a Figure.
+
+- :func:`plot_interval_estimates`: IQM, mean, median and optimality gap across tasks (normalised) with CIs.
+- :func:`plot_performance_profiles`: score distributions with CI bands.
+- :func:`plot_probability_of_improvement`: P(X > Y) with CIs for every pair of configurations.
+- :func:`plot_alpha_sensitivity`: IQM and CI against α, one line per method / mixer / global_info.
+One panel row per dataset quality. :func:`save_figure` writes PNG and PDF atomically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from reports.files import write_atomic
+
+__all__ = ["plot_alpha_sensitivity", "plot_interval_estimates", "plot_performance_profiles",
+           "plot_probability_of_improvement", "save_figure"]
+
+_METRIC_TITLES = {"iqm": "IQM", "mean": "Mean", "median": "Median", "optimality_gap": "Optimality gap"}
+
+
+def _empty(message: str) -> Figure:
+    figure = Figure(figsize=(6, 1.5))
+    figure.text(0.5, 0.5, message, ha="center", va="center")
+    return figure
+
+
+def plot_interval_estimates(estimates: pd.DataFrame, *, task: str = "all") -> Figure:
+    """Point estimate and CI per group (rows of ``estimates`` for ``task``), one panel per quality × metric."""
+    rows = estimates.loc[estimates["task"] == task]
+    if rows.empty:
+        return _empty(f"no estimates for task {task}")
+    qualities, metrics = sorted(set(rows["quality"])), [m for m in _METRIC_TITLES if m in set(rows["metric"])]
+    groups = sorted(set(rows["group"]))
+    figure = Figure(figsize=(3.2 * len(metrics) + 2, 0.4 * len(groups) * len(qualities) + 1.2), layout="constrained")
+    axes = figure.subplots(len(qualities), len(metrics), squeeze=False)
+    for i, quality in enumerate(qualities):
+        for j, metric in enumerate(metrics):
+            ax = axes[i][j]
+            sub = rows.loc[(rows["quality"] == quality) & (rows["metric"] == metric)].set_index("group")
+            for y, group in enumerate(groups):
+                if group in sub.index:
+                    est = sub.loc[group]
+                    ax.plot([est["ci_low"], est["ci_high"]], [y, y], linewidth=6, alpha=0.5, color=f"C{y % 10}")
+                    ax.plot([est["estimate"]], [y], "|", markersize=14, color="black")
+            ax.set_yticks(range(len(groups)), groups if j == 0 else [""] * len(groups))
+            ax.set_title(f"{_METRIC_TITLES[metric]} ({quality})", fontsize=9)
+            ax.set_xlabel("normalised score" if task == "all" else "score", fontsize=8)
+    return figure
+
+
+def plot_performance_profiles(profiles: pd.DataFrame) -> Figure:
+    """Fraction of runs with normalised score > τ, with CI bands, one panel per quality."""
+    if profiles.empty:
+        return _empty("no performance profiles")
+    qualities = sorted(set(profiles["quality"]))
+    figure = Figure(figsize=(6, 3.5 * len(qualities)), layout="constrained")
+    axes = figure.subplots(len(qualities), 1, squeeze=False)
+    for ax, quality in zip(axes[:, 0], qualities, strict=True):
+        for k, (group, sub) in enumerate(profiles.loc[profiles["quality"] == quality].groupby("group", sort=True)):
+            ax.plot(sub["tau"], sub["fraction"], color=f"C{k % 10}", label=str(group))
+            ax.fill_between(sub["tau"], sub["ci_low"], sub["ci_high"], color=f"C{k % 10}", alpha=0.2)
+        ax.set_xlabel("normalised score τ")
+        ax.set_ylabel("fraction of runs with score > τ")
+        ax.set_title(f"Performance profiles ({quality})", fontsize=10)
+        ax.legend(fontsize=7)
+    return figure
+
+
+def plot_probability_of_improvement(improvement: pd.DataFrame) -> Figure:
+    """Horizontal bars of P(X > Y) with CI whiskers for every compared pair, one panel per quality."""
+    if improvement.empty:
+        return _empty("fewer than two configurations: no probability of improvement")
+    qualities = sorted(set(improvement["quality"]))
+    height = max(2.0, 0.35 * improvement.groupby("quality").size().max() + 1)
+    figure = Figure(figsize=(7, height * len(qualities)), layout="constrained")
+    axes = figure.subplots(len(qualities), 1, squeeze=False)
+    for ax, quality in zip(axes[:, 0], qualities, strict=True):
+        sub = improvement.loc[improvement["quality"] == quality].reset_index(drop=True)
+        y = np.arange(len(sub))
+        errors = np.vstack([sub["estimate"] - sub["ci_low"], sub["ci_high"] - sub["estimate"]])
+        ax.barh(y, sub["estimate"], xerr=errors, color="C0", alpha=0.6, capsize=3)
+        ax.axvline(0.5, color="grey", linestyle="--")
+        ax.set_yticks(y, [f"P({x} > {o})" for x, o in zip(sub["x"], sub["y"], strict=True)], fontsize=7)
+        ax.set_xlim(0, 1)
+        ax.set_title(f"Probability of improvement ({quality})", fontsize=10)
+    return figure
+
+
+def plot_alpha_sensitivity(estimates: pd.DataFrame, *, configurations: pd.DataFrame,
+                           metric: str = "iqm", task: str = "all") -> Figure:
+    """``metric`` and its CI against α, one line per (method, mixer, global_info), one panel per quality.
+
+    ``configurations`` maps each group label to its columns (group, method, alpha, mixer, global_info).
+    """
+    rows = estimates.loc[(estimates["task"] == task) & (estimates["metric"] == metric)]
+    merged = rows.merge(configurations.drop_duplicates("group"), on="group").dropna(subset=["alpha"])
+    if merged.empty:
+        return _empty("no configuration with an α: no sensitivity curve")
+    qualities = sorted(set(merged["quality"]))
+    figure = Figure(figsize=(6, 3.5 * len(qualities)), layout="constrained")
+    axes = figure.subplots(len(qualities), 1, squeeze=False)
+    alphas = merged["alpha"].to_numpy(float)
+    log_scale = bool((alphas > 0).all() and alphas.max() / alphas.min() >= 10)
+    for ax, quality in zip(axes[:, 0], qualities, strict=True):
+        sub = merged.loc[merged["quality"] == quality]
+        lines = sub.groupby(["method", "mixer", "global_info"], dropna=False, sort=True)
+        for k, (key, line) in enumerate(lines):
+            line = line.sort_values("alpha")
+            method, mixer, global_info = key
+            label = " ".join(str(p) for p in (method, mixer) if isinstance(p, str))
+            if not pd.isna(global_info):
+                label += " global" if bool(global_info) else " local"
+            ax.plot(line["alpha"], line["estimate"], marker="o", color=f"C{k % 10}", label=label)
+            ax.fill_between(line["alpha"], line["ci_low"], line["ci_high"], color=f"C{k % 10}", alpha=0.2)
+        if log_scale:
+            ax.set_xscale("log")
+        ax.set_xlabel("α")
+        ax.set_ylabel(f"{_METRIC_TITLES.get(metric, metric)} (normalised)")
+        ax.set_title(f"α sensitivity ({quality})", fontsize=10)
+        ax.legend(fontsize=7)
+    return figure
+
+
+def save_figure(figure: Figure, path_stem: Path) -> tuple[Path, Path]:
+    """Write ``<stem>.png`` (150 dpi) and ``<stem>.pdf`` atomically; returns both paths."""
+    paths = []
+    for suffix in ("png", "pdf"):
+        target = Path(path_stem).with_suffix(f".{suffix}")
+        write_atomic(target, lambda tmp, fmt=suffix: figure.savefig(tmp, format=fmt, dpi=150))
+        paths.append(target)
+    return paths[0], paths[1]
