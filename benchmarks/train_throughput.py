@@ -1,0 +1,160 @@
+"""Training throughput of the population trainer versus a reference-style single run.
+
+    python -m benchmarks.train_throughput [--quick] [--json] [--members 1 4 16] [--threads N]
+        [--precision float32 bfloat16]
+
+Rows: steps/s (population steps) and member-steps/s for M members at two shape sets, HalfCheetah-6x1-like
+(6 agents, obs 17, 1 continuous action, state 17) and corridor-like (6 agents, obs 387, 29 discrete actions,
+state 360), batch 128, hidden 256, plus the reference-style implementation (benchmarks/reference_style.py) at
+the HalfCheetah-like shapes and the speed-up ratio of member-steps/s over it. Population rows are given for
+float32 (the faithful default) and bfloat16 autocast (``TrainConfig.matmul_precision``). Each row runs in a fresh
+subprocess; ``peak_mem_mb`` is that process's peak resident memory (``resource.getrusage`` ru_maxrss) minus
+its value just before the networks were built, i.e. what training adds on top of torch and the dataset.
+Timings on a shared machine are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import resource
+import time
+from dataclasses import asdict, dataclass
+
+__all__ = ["SHAPES", "BenchRow", "bench_population", "bench_reference"]
+
+SHAPES: dict[str, dict[str, int]] = {
+    "halfcheetah_6x1": {"n_agents": 6, "obs_dim": 17, "state_dim": 17, "act_dim": 1},
+    "corridor": {"n_agents": 6, "obs_dim": 387, "state_dim": 360, "n_actions": 29},
+}
+
+
+@dataclass(frozen=True)
+class BenchRow:
+    impl: str
+    shapes: str
+    members: int
+    steps_per_s: float
+    member_steps_per_s: float
+    peak_mem_mb: float
+    precision: str = "float32"
+    device: str = "cpu"
+
+
+def _max_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _timed(step, budget_s: float, warmup: int = 3) -> float:
+    """Steps per second of ``step()`` over at least ``budget_s`` seconds (and at least 3 steps)."""
+    for _ in range(warmup):
+        step()
+    count, start = 0, time.perf_counter()
+    while count < 3 or time.perf_counter() - start < budget_s:
+        step()
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+def _dataset(shapes: str):
+    from omiga.data import make_synthetic_dataset
+
+    return make_synthetic_dataset(n_episodes=20, episode_length=100, seed=0, **SHAPES[shapes])
+
+
+def bench_population(shapes: str, members: int, budget_s: float, device: str = "cpu",
+                     precision: str = "float32") -> BenchRow:
+    from omiga.config import MemberConfig, TrainConfig
+    from omiga.trainer import PopulationTrainer
+
+    dataset = _dataset(shapes)
+    before = _max_rss_mb()
+    trainer = PopulationTrainer(dataset, config=TrainConfig(steps=1, device=device, matmul_precision=precision),
+                                members=[MemberConfig(seed=s, alpha=10.0) for s in range(members)])
+    step = trainer.train_step
+    if device.startswith("cuda"):
+        import torch
+
+        def step() -> None:
+            trainer.train_step()
+            torch.cuda.synchronize()
+    rate = _timed(step, budget_s)
+    return BenchRow("population", shapes, members, rate, rate * members, _max_rss_mb() - before, precision,
+                    device)
+
+
+def bench_reference(shapes: str, budget_s: float) -> BenchRow:
+    import torch
+
+    from benchmarks.reference_style import ReferenceStyleOmiga
+
+    dims = SHAPES[shapes]
+    dataset = _dataset(shapes)
+    before = _max_rss_mb()
+    learner = ReferenceStyleOmiga(n_agents=dims["n_agents"], obs_dim=dims["obs_dim"], act_dim=dims["act_dim"],
+                                  state_dim=dims["state_dim"])
+    valid = torch.from_numpy(dataset.transition_indices())
+    tensors = {k: torch.from_numpy(getattr(dataset, k)).float() for k in ("obs", "state", "actions", "rewards",
+                                                                            "terminals")}
+    generator = torch.Generator().manual_seed(0)
+
+    def step() -> None:
+        t = valid[torch.randint(len(valid), (128,), generator=generator)]
+        learner.train_step(tensors["obs"][t], tensors["actions"][t], tensors["state"][t], tensors["rewards"][t],
+                           tensors["terminals"][t], tensors["obs"][t + 1], tensors["state"][t + 1])
+
+    rate = _timed(step, budget_s)
+    return BenchRow("reference_style", shapes, 1, rate, rate, _max_rss_mb() - before)
+
+
+def _run_row(queue, kind: str, shapes: str, members: int, budget_s: float, threads: int | None, device: str,
+             precision: str) -> None:
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    row = (bench_reference(shapes, budget_s) if kind == "reference"
+           else bench_population(shapes, members, budget_s, device, precision))
+    queue.put(asdict(row))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="about 1 s per row instead of 5 s")
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON records")
+    parser.add_argument("--members", type=int, nargs="+", default=[1, 4, 16], help="population sizes")
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
+    parser.add_argument("--device", default="cpu", help="device of the population rows (cpu | cuda)")
+    parser.add_argument("--precision", nargs="+", default=["float32", "bfloat16"],
+                        help="TrainConfig.matmul_precision values of the population rows")
+    args = parser.parse_args()
+    budget = 1.0 if args.quick else 5.0
+    jobs = [("reference", "halfcheetah_6x1", 1, "float32")] + [
+        ("population", s, m, p) for p in args.precision for s in SHAPES for m in args.members]
+    context = mp.get_context("spawn")
+    rows = []
+    for kind, shapes, members, precision in jobs:
+        queue = context.Queue()
+        process = context.Process(target=_run_row, args=(queue, kind, shapes, members, budget, args.threads,
+                                                         args.device, precision))
+        process.start()
+        rows.append(queue.get())
+        process.join()
+    reference = rows[0]["member_steps_per_s"]
+    for row in rows:
+        row["speedup_vs_reference"] = (row["member_steps_per_s"] / reference
+                                       if row["shapes"] == "halfcheetah_6x1" else None)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    print(f"{'impl':<16} {'precision':<9} {'shapes':<16} {'M':>3} {'steps/s':>9} {'member-steps/s':>15} "
+          f"{'peak MB':>8} {'x ref':>6}")
+    for row in rows:
+        ratio = "" if row["speedup_vs_reference"] is None else f"{row['speedup_vs_reference']:.2f}"
+        print(f"{row['impl']:<16} {row['precision']:<9} {row['shapes']:<16} {row['members']:>3} {row['steps_per_s']:>9.1f} "
+              f"{row['member_steps_per_s']:>15.1f} {row['peak_mem_mb']:>8.1f} {ratio:>6}")
+
+
+if __name__ == "__main__":
+    main()

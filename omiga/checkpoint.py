@@ -1,0 +1,48 @@
+"""Atomic checkpoint and JSON writes; checkpoints load with ``weights_only=True``."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from omiga.errors import ConfigError
+
+__all__ = ["load_checkpoint", "save_checkpoint", "write_json_atomic"]
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(payload: dict[str, Any], path: Path) -> None:
+    """``torch.save`` the payload (tensors, plain containers, numbers, strings) to ``path`` atomically."""
+    _atomic_write(Path(path), lambda stream: torch.save(payload, stream))
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Load a checkpoint written by :func:`save_checkpoint` (``weights_only=True``, onto the CPU)."""
+    try:
+        return torch.load(Path(path), map_location="cpu", weights_only=True)
+    except Exception as error:  # corrupt or foreign file
+        raise ConfigError(f"cannot read checkpoint {path}: {error}; delete it to start the run afresh") from error
+
+
+def write_json_atomic(data: object, path: Path) -> None:
+    """Write ``data`` as indented JSON to ``path`` atomically."""
+    text = json.dumps(data, indent=2, sort_keys=False, allow_nan=True) + "\n"
+    _atomic_write(Path(path), lambda stream: stream.write(text.encode()))

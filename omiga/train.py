@@ -1,0 +1,152 @@
+"""``train_population``: train M independent members on one dataset, with checkpoints, resume and evaluation.
+
+``out_dir`` holds ``checkpoint.pt`` (every ``checkpoint_every`` steps and at the end, atomic, loaded with
+``weights_only=True``) and ``result.json``; calling again with the same ``out_dir`` resumes from the
+checkpoint, and the final parameters are bitwise those of an uninterrupted run on the CPU.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from omiga.checkpoint import load_checkpoint, save_checkpoint, write_json_atomic
+from omiga.config import MemberConfig, TrainConfig
+from omiga.data.schema import OfflineDataset
+from omiga.errors import ConfigError
+from omiga.population import NetworkPolicy
+from omiga.results import EvalPoint, MemberResult
+from omiga.trainer import PopulationTrainer
+
+__all__ = ["EvalPoint", "MemberResult", "dataset_content_digest", "provenance", "train_population"]
+
+CHECKPOINT_NAME, RESULT_NAME = "checkpoint.pt", "result.json"
+EvaluateFn = Callable[[Any, int], Sequence[Any]]
+
+
+def dataset_content_digest(dataset: OfflineDataset) -> str:
+    """sha256 of the dataset's arrays (names, dtypes, shapes and bytes): independent of file compression."""
+    digest = hashlib.sha256()
+    for name, array in dataset.arrays().items():
+        if array is not None:
+            digest.update(f"{name}:{array.dtype}:{array.shape};".encode())
+            digest.update(np.ascontiguousarray(array).data)
+    return digest.hexdigest()
+
+
+def _git_sha() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                             text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def provenance(*, config: TrainConfig, members: Sequence[MemberConfig], dataset: OfflineDataset) -> dict:
+    """Resolved config, members, dataset attributes and digest, git SHA and package versions."""
+    versions = {}
+    for package in ("omiga-study-suite", "torch", "numpy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {"config": config.to_dict(), "members": [vars(m).copy() for m in members],
+            "dataset": {**dataset.attrs.to_dict(), "sha256_arrays": dataset_content_digest(dataset)},
+            "git_sha": _git_sha(), "versions": versions}
+
+
+def _check_resumable(state: dict, config: TrainConfig, members: Sequence[MemberConfig], path: Path) -> None:
+    def without_steps(values: dict) -> dict:
+        return {key: value for key, value in values.items() if key != "steps"}
+
+    same_members = state.get("members") == [vars(m).copy() for m in members]
+    if without_steps(dict(state.get("config", {}))) != without_steps(config.to_dict()) or not same_members:
+        raise ConfigError(f"checkpoint {path} was written by a different config or member list; "
+                          "use a fresh --out directory or delete the checkpoint")
+
+
+def _evaluate(evaluate: EvaluateFn, trainer: PopulationTrainer, curves: list[list[EvalPoint]]) -> None:
+    results = evaluate(NetworkPolicy(trainer.nets), trainer.step)
+    if len(results) != len(curves):
+        raise ConfigError(f"the evaluate callback returned {len(results)} results for {len(curves)} members")
+    for curve, result in zip(curves, results):
+        curve.append(EvalPoint(step=trainer.step, mean_return=float(result.mean_return),
+                               win_rate=None if result.win_rate is None else float(result.win_rate)))
+
+
+def _member_results(trainer: PopulationTrainer, curves: list[list[EvalPoint]]) -> list[MemberResult]:
+    losses = trainer.last_losses.tolist()
+    results = []
+    for index, member in enumerate(trainer.members):
+        diverged = trainer.divergences.get(index)
+        curve = tuple(curves[index])
+        results.append(MemberResult(
+            alpha=member.alpha, mixer=trainer.config.mixer, global_info=member.global_info, seed=member.seed,
+            steps=trainer.completed_steps(index), status="diverged" if diverged else "ok",
+            diverged_step=diverged[0] if diverged else None, reason=diverged[1] if diverged else None,
+            final_losses=dict(zip(trainer.loss_names, losses[index])) if losses else {},
+            eval_curve=curve, final_return=curve[-1].mean_return if curve else None,
+            final_win_rate=curve[-1].win_rate if curve else None, method=trainer.config.method,
+        ))
+    return results
+
+
+def train_population(dataset: OfflineDataset, *, config: TrainConfig, members: Sequence[MemberConfig],
+                     out_dir: Path | None = None, evaluate: EvaluateFn | None = None,
+                     progress: bool = False) -> list[MemberResult]:
+    """Train every member for ``config.steps`` steps; one :class:`MemberResult` per member, in order.
+
+    ``evaluate(policy, step)`` (one result with ``mean_return`` and ``win_rate`` per member) is called every
+    ``config.eval_every`` steps and at the end.
+    """
+    if not members:
+        raise ConfigError("train_population needs at least one MemberConfig")
+    members = tuple(members)
+    trainer = PopulationTrainer(dataset, config=config, members=members)
+    curves: list[list[EvalPoint]] = [[] for _ in members]
+    checkpoint_path = None if out_dir is None else Path(out_dir) / CHECKPOINT_NAME
+    if checkpoint_path is not None and checkpoint_path.exists():
+        state = load_checkpoint(checkpoint_path)
+        _check_resumable(state, config, members, checkpoint_path)
+        trainer.load_state_dict(state["trainer"])
+        curves = [[EvalPoint(**p) for p in curve] for curve in state["eval_curves"]]
+
+    def save() -> None:
+        save_checkpoint({"config": config.to_dict(), "members": [vars(m).copy() for m in members],
+                         "trainer": trainer.state_dict(),
+                         "eval_curves": [[vars(p).copy() for p in c] for c in curves]}, checkpoint_path)
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=config.steps, initial=trainer.step, desc=f"train M={len(members)}", unit="step")
+    while trainer.step < config.steps:
+        trainer.train_step()
+        if bar is not None:
+            bar.update(1)
+        if evaluate is not None and config.eval_every and trainer.step % config.eval_every == 0 \
+                and trainer.step < config.steps:
+            _evaluate(evaluate, trainer, curves)
+        if checkpoint_path is not None and config.checkpoint_every and trainer.step % config.checkpoint_every == 0:
+            trainer.check_divergence()
+            save()
+    if bar is not None:
+        bar.close()
+    trainer.check_divergence()
+    if evaluate is not None and (not curves[0] or curves[0][-1].step != trainer.step):
+        _evaluate(evaluate, trainer, curves)
+    if checkpoint_path is not None and config.checkpoint_every:
+        save()
+    results = _member_results(trainer, curves)
+    if out_dir is not None:
+        write_json_atomic({"provenance": provenance(config=config, members=members, dataset=dataset),
+                           "members": [r.to_dict() for r in results]}, Path(out_dir) / RESULT_NAME)
+    return results

@@ -1,0 +1,155 @@
+"""One population's training state and its gradient step: M independent runs updated by one set of tensor ops.
+
+A step samples each member's batch, computes the method's per-member losses, back-propagates their sum once
+(members share no parameter, so each gets exactly its own gradient), clips the gradient norm per member and
+per group (policy, Q + mixer, V; as the official code's three optimisers), takes one Adam step (elementwise,
+so stacked parameters are independent optimisers; no weight decay, no amsgrad) and soft-updates the targets.
+
+Divergence: each step records, without a device sync, the first step at which a member's loss was not finite.
+Every ``check_every`` steps the trainer synchronises, also checks the parameters, and freezes the members that
+broke: their parameters (online and target) are restored after every later update, so the others go on unaffected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from omiga.batch import BatchSampler
+from omiga.config import MemberConfig, TrainConfig
+from omiga.data.schema import OfflineDataset
+from omiga.errors import ConfigError
+from omiga.methods import get_update_rule
+from omiga.networks import ActionSpace, PopulationNetworks
+from omiga.population import MemberTensors
+from omiga.stacked import member_generators
+
+__all__ = ["PopulationTrainer"]
+
+CLIP_EPS = 1e-6  # as torch.nn.utils.clip_grad_norm_
+
+
+class PopulationTrainer:
+    """Networks, optimiser, sampler and divergence bookkeeping of M members."""
+
+    def __init__(self, dataset: OfflineDataset, *, config: TrainConfig, members: Sequence[MemberConfig]):
+        self.config, self.members = config, tuple(members)
+        if config.device.startswith("cuda") and not torch.cuda.is_available():
+            raise ConfigError(f"device {config.device!r} requested but this torch build sees no CUDA GPU; "
+                              "use device 'cpu'")
+        seeds = [m.seed for m in self.members]
+        space = ActionSpace(n_agents=dataset.n_agents, obs_dim=dataset.obs_dim, state_dim=dataset.state_dim,
+                            n_actions=dataset.n_actions, act_dim=dataset.act_dim)
+        self.nets = PopulationNetworks(space, network=config.network, mixer=config.mixer,
+                                       generators=member_generators(seeds, "init")).to(config.device)
+        self.groups = self.nets.optimised_groups()
+        params = [p for group in self.groups.values() for p in group]
+        self.optimizer = torch.optim.Adam(params, lr=config.lr, fused=True)
+        self._all_params = list(self.nets.parameters())  # online and target: a frozen member keeps all
+        self.sampler = BatchSampler(dataset, seeds=seeds, batch_size=config.batch_size, device=config.device,
+                                    reward_to_go=config.reward_to_go)
+        self.member_tensors = MemberTensors.from_members(self.members, device=config.device)
+        self.update_rule = get_update_rule(config.method)
+        self._device_type = torch.device(config.device).type
+        self._bfloat16 = config.matmul_precision == "bfloat16"
+        self.step = 0
+        n = len(self.members)
+        self.active = [True] * n
+        self.divergences: dict[int, tuple[int, str]] = {}
+        self.loss_names: tuple[str, ...] = ()
+        self.last_losses = torch.zeros(n, 0)
+        self._first_bad_step = torch.full((n,), -1, dtype=torch.int64, device=config.device)
+        self._bad_losses: torch.Tensor | None = None
+
+    # -- the step --------------------------------------------------------------------------------------
+    def train_step(self) -> None:
+        """One gradient step of every active member."""
+        batch = self.sampler.sample()
+        with torch.autocast(device_type=self._device_type, dtype=torch.bfloat16, enabled=self._bfloat16):
+            losses, _ = self.update_rule(self.nets, batch, self.member_tensors, self.config)
+        stacked = torch.stack(list(losses.values()), dim=1)  # [M, n_losses]
+        self.optimizer.zero_grad(set_to_none=True)
+        stacked.sum().backward()
+        if self.config.grad_clip > 0:
+            for group in self.groups.values():
+                self._clip_per_member(group)
+        frozen = [i for i, alive in enumerate(self.active) if not alive]
+        saved = [p.detach()[frozen].clone() for p in self._all_params] if frozen else []
+        self.optimizer.step()
+        self.nets.update_targets(self.config.tau)
+        if frozen:
+            with torch.no_grad():
+                for p, old in zip(self._all_params, saved):
+                    p[frozen] = old
+        self.step += 1
+        self._record(tuple(losses), stacked.detach())
+        if self.step % self.config.check_every == 0:
+            self.check_divergence()
+
+    def _clip_per_member(self, params: list[torch.nn.Parameter]) -> None:
+        grads = [p.grad for p in params if p.grad is not None]
+        if not grads:
+            return
+        norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g, dim=(1, 2)) for g in grads]),
+                                        dim=0)  # [M]: every stacked parameter is [M, rows, cols]
+        coef = (self.config.grad_clip / (norm + CLIP_EPS)).clamp(max=1.0)
+        for g in grads:
+            g.mul_(coef.view(-1, *([1] * (g.ndim - 1))))
+
+    def _record(self, names: tuple[str, ...], values: torch.Tensor) -> None:
+        self.loss_names, self.last_losses = names, values
+        if self._bad_losses is None:
+            self._bad_losses = torch.zeros_like(values)
+        newly_bad = ~torch.isfinite(values).all(1) & (self._first_bad_step < 0)
+        self._first_bad_step = torch.where(newly_bad, self.step, self._first_bad_step)
+        self._bad_losses = torch.where(newly_bad.unsqueeze(1), values, self._bad_losses)
+
+    # -- divergence -----------------------------------------------------------------------------------
+    def check_divergence(self) -> list[int]:
+        """Synchronise: freeze members whose loss or parameters are not finite; returns the new ones."""
+        finite_params = torch.ones(len(self.members), dtype=torch.bool, device=self._first_bad_step.device)
+        with torch.no_grad():
+            for p in self.optimizer.param_groups[0]["params"]:
+                finite_params &= torch.isfinite(p).flatten(1).all(1)
+        bad_steps, finite_params = self._first_bad_step.tolist(), finite_params.tolist()
+        newly = []
+        for member, alive in enumerate(self.active):
+            if not alive or (bad_steps[member] < 0 and finite_params[member]):
+                continue
+            if bad_steps[member] >= 0:
+                values = self._bad_losses[member].tolist()
+                detail = ", ".join(f"{n}={v:.6g}" for n, v in zip(self.loss_names, values))
+                step, reason = bad_steps[member], f"non-finite loss at step {bad_steps[member]}: {detail}"
+            else:
+                step, reason = self.step, f"non-finite parameters found at step {self.step}"
+            self.active[member] = False
+            self.divergences[member] = (step, reason)
+            newly.append(member)
+        return newly
+
+    def completed_steps(self, member: int) -> int:
+        """Steps member ``member`` completed (up to its divergence)."""
+        if member in self.divergences:
+            return max(self.divergences[member][0] - 1, 0)
+        return self.step
+
+    # -- checkpoints ----------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, object]:
+        return {
+            "step": self.step, "nets": self.nets.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "sampler": self.sampler.state_dict(), "active": list(self.active),
+            "divergences": {str(k): [v[0], v[1]] for k, v in self.divergences.items()},
+            "loss_names": list(self.loss_names), "last_losses": self.last_losses,
+            "first_bad_step": self._first_bad_step, "bad_losses": self._bad_losses,
+        }
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        self.step = int(state["step"])
+        self.nets.load_state_dict(state["nets"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.sampler.load_state_dict(state["sampler"])
+        self.active = [bool(a) for a in state["active"]]
+        self.divergences = {int(k): (int(v[0]), str(v[1])) for k, v in state["divergences"].items()}
+        self.loss_names, self.last_losses = tuple(state["loss_names"]), state["last_losses"]
+        self._first_bad_step, self._bad_losses = state["first_bad_step"], state["bad_losses"]

@@ -1,0 +1,94 @@
+"""Checkpoints: resuming an interrupted run gives bitwise the final parameters of an uninterrupted one."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+import torch
+
+from omiga.checkpoint import load_checkpoint
+from omiga.config import MemberConfig, NetworkConfig, TrainConfig
+from omiga.errors import ConfigError
+from omiga.train import train_population
+
+MEMBERS = [MemberConfig(seed=0, alpha=1.0), MemberConfig(seed=3, alpha=4.0, global_info=False)]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@dataclass(frozen=True)
+class _Score:
+    mean_return: float
+    win_rate: float | None = None
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _config(**overrides) -> TrainConfig:
+    values = {"steps": 30, "batch_size": 8, "checkpoint_every": 10, "eval_every": 10, "mixer": "qmix",
+              "network": NetworkConfig(hidden=16, mixer_hidden=4), **overrides}
+    return TrainConfig(**values)
+
+
+def _evaluate(interrupt_at: int | None = None):
+    def evaluate(policy, step):
+        if step == interrupt_at:
+            raise _Interrupted
+        return [_Score(mean_return=float(step)) for _ in range(policy.n_members)]
+    return evaluate
+
+
+def test_resumed_run_equals_uninterrupted_run_bitwise(continuous_dataset, tmp_path):
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    train_population(continuous_dataset, config=_config(), members=MEMBERS, out_dir=whole, evaluate=_evaluate())
+    with pytest.raises(_Interrupted):
+        train_population(continuous_dataset, config=_config(), members=MEMBERS, out_dir=resumed,
+                         evaluate=_evaluate(interrupt_at=20))
+    assert load_checkpoint(resumed / "checkpoint.pt")["trainer"]["step"] == 10
+    train_population(continuous_dataset, config=_config(), members=MEMBERS, out_dir=resumed, evaluate=_evaluate())
+    final_whole, final_resumed = (load_checkpoint(d / "checkpoint.pt")["trainer"] for d in (whole, resumed))
+    assert final_whole["step"] == final_resumed["step"] == 30
+    for name, value in final_whole["nets"].items():
+        assert torch.equal(value, final_resumed["nets"][name]), name
+    for key in ("exp_avg", "exp_avg_sq"):
+        for index, state in final_whole["optimizer"]["state"].items():
+            assert torch.equal(state[key], final_resumed["optimizer"]["state"][index][key])
+    members_whole, members_resumed = (json.loads((d / "result.json").read_text())["members"]
+                                      for d in (whole, resumed))
+    assert members_whole == members_resumed
+    assert [p["step"] for p in members_resumed[0]["eval_curve"]] == [10, 20, 30]
+
+
+def test_a_checkpoint_of_another_config_is_refused(discrete_dataset, tmp_path):
+    train_population(discrete_dataset, config=_config(steps=10, eval_every=0), members=MEMBERS, out_dir=tmp_path)
+    with pytest.raises(ConfigError, match="was written by a different config or member list; use a fresh --out"):
+        train_population(discrete_dataset, config=_config(steps=10, eval_every=0, lr=1e-3), members=MEMBERS,
+                         out_dir=tmp_path)
+
+
+def test_training_can_be_extended_from_a_finished_checkpoint(discrete_dataset, tmp_path):
+    config = _config(steps=10, eval_every=0)
+    train_population(discrete_dataset, config=config, members=MEMBERS, out_dir=tmp_path / "a")
+    train_population(discrete_dataset, config=_config(steps=20, eval_every=0), members=MEMBERS,
+                     out_dir=tmp_path / "a")
+    train_population(discrete_dataset, config=_config(steps=20, eval_every=0), members=MEMBERS,
+                     out_dir=tmp_path / "b")
+    a, b = (load_checkpoint(tmp_path / d / "checkpoint.pt")["trainer"]["nets"] for d in ("a", "b"))
+    assert all(torch.equal(a[name], b[name]) for name in a)
+
+
+def test_checkpoint_loads_with_weights_only(discrete_dataset, tmp_path):
+    train_population(discrete_dataset, config=_config(steps=10, eval_every=0), members=MEMBERS, out_dir=tmp_path)
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert state["members"][1] == {"seed": 3, "alpha": 4.0, "global_info": False}
+    assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temp file
