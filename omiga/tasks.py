@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,8 +239,13 @@ def make_vector_env(task: TaskSpec | str, *, n_envs: int, seed: int, backend: st
 
 
 def build_dataset(task: TaskSpec | str, *, quality: str, episodes: int | None, seed: int, path: Path,
-                  backend: str | None = None) -> Path:
-    """Roll out the behaviour policy of ``quality`` for ``episodes`` (default: the task's) and write ``path``."""
+                  backend: str | None = None, **builder_options: Any) -> Path:
+    """Roll out the behaviour policy of ``quality`` for ``episodes`` (default: the task's) and write ``path``.
+
+    ``builder_options`` go to the backend's builder as keyword arguments (MaMuJoCo: ``behavior_checkpoint``,
+    ``sac_steps``, ``max_episode_steps``, ...); an option the builder does not take is a ConfigError naming
+    the option, the task and the options it does take. Options set to None are treated as not given.
+    """
     spec = get_task(task)
     name = resolve_backend(spec, backend)
     if quality not in spec.qualities:
@@ -251,7 +257,27 @@ def build_dataset(task: TaskSpec | str, *, quality: str, episodes: int | None, s
     n_episodes = spec.default_episodes if episodes is None else episodes
     if n_episodes < 1:
         raise ConfigError(f"episodes must be >= 1, got {n_episodes}")
-    return _load(builder, name)(task=spec.name, quality=quality, episodes=n_episodes, seed=seed, path=Path(path))
+    options = {key: value for key, value in builder_options.items() if value is not None}
+    function = _load(builder, name)
+    _check_builder_options(function, options, task=spec.name, backend=name)
+    return function(task=spec.name, quality=quality, episodes=n_episodes, seed=seed, path=Path(path), **options)
+
+
+_BUILDER_ARGUMENTS = frozenset({"task", "quality", "episodes", "seed", "path"})
+
+
+def _check_builder_options(function: Any, options: dict[str, Any], *, task: str, backend: str) -> None:
+    """ConfigError for the first option ``function`` (a dataset builder) takes no keyword argument for."""
+    parameters = inspect.signature(function).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return  # the builder takes any keyword and checks its options itself
+    accepted = sorted(p.name for p in parameters.values()
+                      if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in _BUILDER_ARGUMENTS)
+    for option in options:
+        if option not in accepted:
+            takes = f"only {', '.join(accepted)}" if accepted else "no options"
+            raise ConfigError(f"option --{option.replace('_', '-')} ({option}) does not apply to task {task!r}: "
+                              f"its {backend} dataset builder takes {takes}")
 
 
 def dataset_path(task: TaskSpec | str, *, quality: str, cache_dir: Path | None = None,

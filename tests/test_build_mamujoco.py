@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from omiga.data import behavior_mamujoco
+from omiga.data import behavior_mamujoco, build_mamujoco
 from omiga.data.behavior_mamujoco import (
     BehaviorPolicy,
     SACConfig,
@@ -35,7 +35,8 @@ def test_smoke_build_is_schema_valid_and_deterministic_for_a_seed(tmp_path):
     first, second = (load_dataset(p) for p in paths)
     assert first.attrs.n_episodes == 2 and first.attrs.source == "built" and first.attrs.seed == 3
     assert (first.attrs.task, first.attrs.quality) == (TASK, "medium")
-    assert "backend mamujoco" in first.attrs.behavior and "SAC" in first.attrs.behavior
+    assert first.attrs.backend == "mamujoco" and "SAC" in first.attrs.behavior
+    assert "gymnasium-robotics 1.4.2 mamujoco_v1, agent_obsk=1, mujoco 4.0.0" in first.attrs.behavior
     assert first.obs.shape[1:] == (3, 9) and first.state.shape[1] == 11 and first.actions.shape[1:] == (3, 1)
     assert first.avail_actions is None and np.abs(first.actions).max() <= 1.0
     assert (np.diff(np.r_[-1, first.episode_ends]) <= CAP).all()
@@ -46,7 +47,7 @@ def test_smoke_build_is_schema_valid_and_deterministic_for_a_seed(tmp_path):
 def test_all_qualities_share_one_cached_sac_run(tmp_path, monkeypatch):
     common = {"task": TASK, "seed": 0, "sac": TINY_SAC, "max_episode_steps": CAP, "cache_dir": tmp_path / "cache"}
     medium = load_dataset(build_mamujoco_dataset(quality="medium", episodes=2, path=tmp_path / "m.h5", **common))
-    monkeypatch.setattr(behavior_mamujoco, "train_sac_behavior", None)  # a second training would fail
+    monkeypatch.setattr(build_mamujoco, "train_sac_behavior", None)  # a second training would fail
     replay = load_dataset(build_mamujoco_dataset(quality="medium-replay", episodes=None, path=tmp_path / "r.h5",
                                                  **common))
     mixed = load_dataset(build_mamujoco_dataset(quality="medium-expert", episodes=3, path=tmp_path / "x.h5",
@@ -133,3 +134,37 @@ def test_tanh_gaussian_log_prob_matches_torch_distributions():
     torch.testing.assert_close(log_prob, reference.log_prob(action.clamp(-1 + 1e-6, 1 - 1e-6)).sum(-1),
                                rtol=1e-3, atol=1e-3)
     assert torch.equal(actor.sample(x, deterministic=True)[0], torch.tanh(mean))
+
+
+def test_sac_learner_lives_in_its_own_module_and_stays_importable_from_the_policy_module():
+    from omiga.data import behavior_mamujoco_sac
+
+    assert behavior_mamujoco.SACConfig is behavior_mamujoco_sac.SACConfig
+    assert behavior_mamujoco.train_sac_behavior is behavior_mamujoco_sac.train_sac_behavior
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        behavior_mamujoco.nope  # noqa: B018
+
+
+def test_sac_budget_scales_the_default_recipe():
+    assert SACConfig.with_budget(300_000) == SACConfig()
+    small = SACConfig.with_budget(600)
+    assert (small.total_steps, small.start_steps, small.snapshot_every) == (600, 20, 20)
+    assert (small.batch_size, small.hidden) == (SACConfig().batch_size, SACConfig().hidden)
+    with pytest.raises(ConfigError, match="the SAC budget must be >= 1 environment step, got 0"):
+        SACConfig.with_budget(0)
+
+
+def test_sac_cache_names_keep_the_old_form_for_the_recipe_and_tell_other_configs_apart():
+    config = mamujoco_config_for_task(TASK)
+    name = build_mamujoco._sac_cache_name(task_name=TASK, env_config=config, sac=SACConfig(), seed=2)
+    assert name == f"{TASK}_sac_seed2_steps300000_cap1000_h256x256.pt"  # runs cached before this change
+    tweaked = build_mamujoco._sac_cache_name(task_name=TASK, env_config=config, sac=SACConfig(lr=1e-3), seed=2)
+    assert tweaked.startswith(name.removesuffix(".pt") + "_") and tweaked != name
+
+
+def test_sac_options_conflict_with_each_other_and_with_a_checkpoint(tmp_path):
+    common = {"task": TASK, "quality": "expert", "episodes": 1, "seed": 0, "path": tmp_path / "d.h5"}
+    with pytest.raises(ConfigError, match="pass either sac .* or sac_steps"):
+        build_mamujoco_dataset(sac=TINY_SAC, sac_steps=10, **common)
+    with pytest.raises(ConfigError, match="a behaviour checkpoint replaces the SAC learner"):
+        build_mamujoco_dataset(behavior_checkpoint=tmp_path / "p.pt", sac_steps=10, **common)

@@ -22,7 +22,8 @@ def test_small_build_is_schema_valid(built):
     data = built[0]
     assert data.attrs.task == "smac_corridor" and data.attrs.quality == "medium"
     assert data.attrs.source == "built" and data.attrs.seed == 5 and data.attrs.n_episodes == 3
-    assert "backend smax" in data.attrs.behavior and "epsilon=0.3" in data.attrs.behavior
+    assert data.attrs.backend == "smax" and "backend" not in data.attrs.behavior
+    assert "SMAX scenario corridor" in data.attrs.behavior and "epsilon=0.3" in data.attrs.behavior
     assert data.obs.shape[1:] == (6, 387) and data.state.shape[1:] == (360,)
     assert data.actions.dtype == np.int64 and data.avail_actions.dtype == np.bool_
     taken = np.take_along_axis(data.avail_actions, data.actions[..., None], axis=-1)

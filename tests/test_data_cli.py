@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import h5py
 import numpy as np
 import pytest
@@ -23,7 +25,7 @@ def test_info_of_a_valid_dataset(main, discrete_dataset_file, capsys):
     out = capsys.readouterr().out
     assert "obs           [31, 3, 4] float32" in out
     assert "avail_actions [31, 3, 5] bool" in out
-    assert "task           synthetic" in out
+    assert "task           synthetic" in out and "backend        synthetic\n" in out
     assert "steps 31, episodes 6 (length min 3 / mean 5.2 / max 8; 5 terminal, 1 truncated)" in out
     assert out.rstrip().endswith("validation: OK")
 
@@ -75,3 +77,54 @@ def test_build_toy_into_the_cache_dir(main, tmp_path, capsys):
     assert f"built toy_coop / medium -> {path}" in capsys.readouterr().out
     data = load_dataset(path)
     assert (data.attrs.n_episodes, data.attrs.seed, data.attrs.source) == (20, 3, "built")
+
+
+def test_info_of_a_file_without_backend_shows_the_inferred_one(main, discrete_dataset_file, capsys):
+    with h5py.File(discrete_dataset_file, "r+") as file:
+        del file.attrs["backend"]
+        file.attrs["behavior"] = "scripted; backend smax, scenario corridor"
+    assert main(["datasets", "info", str(discrete_dataset_file)]) == 0
+    out = capsys.readouterr().out
+    assert "backend        smax (not stored: inferred for a file written before it was)\n" in out
+    assert out.rstrip().endswith("validation: OK")
+
+
+def test_build_mamujoco_forwards_builder_options(main, tmp_path, capsys):
+    out = tmp_path / "x.h5"
+    argv = ["datasets", "build", "--task", "mamujoco_hopper_3x1", "--quality", "medium", "--episodes", "2",
+            "--sac-steps", "60", "--max-episode-steps", "10", "--out", str(out)]
+    assert main(argv) == 0
+    assert f"built mamujoco_hopper_3x1 / medium -> {out} in " in capsys.readouterr().out
+    data = load_dataset(out)
+    assert (data.attrs.backend, data.attrs.n_episodes, data.attrs.seed) == ("mamujoco", 2, 0)
+    assert "trained online by omiga for 60 steps, seed 0, episode cap 10" in data.attrs.behavior
+    assert (np.diff(np.r_[-1, data.episode_ends]) <= 10).all()
+    assert [p.name for p in (tmp_path / "behavior").iterdir()] == [
+        "mamujoco_hopper_3x1_sac_seed0_steps60_cap10_h256x256.pt"]
+
+
+def test_builder_options_a_task_does_not_take_are_refused(main, tmp_path, capfd):
+    """capfd, not capsys: importing jaxmarl (the smax builder) rebinds sys.stderr, which capsys then misses."""
+    argv = ["datasets", "build", "--task", "smac_corridor", "--quality", "good", "--episodes", "1",
+            "--sac-steps", "200", "--out", str(tmp_path / "x.h5")]
+    assert main(argv) == 2
+    assert capfd.readouterr().err == ("error: option --sac-steps (sac_steps) does not apply to task "
+                                      "'smac_corridor': its smax dataset builder takes no options\n")
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_behavior_checkpoint_argument_takes_a_path_or_roles(main, tmp_path, capsys, monkeypatch):
+    from omiga import tasks
+
+    seen = {}
+    monkeypatch.setattr(tasks, "_load", lambda target, backend: lambda **kwargs: seen.update(kwargs))
+    monkeypatch.setattr("omiga.commands.datasets.load_dataset", lambda path: None)
+    monkeypatch.setattr("omiga.commands.datasets._summary", lambda dataset: "")
+    base = ["datasets", "build", "--task", "mamujoco_hopper_3x1", "--out", str(tmp_path / "x.h5")]
+    assert main(base + ["--quality", "expert", "--behavior-checkpoint", "e.pt"]) == 0
+    assert seen["behavior_checkpoint"] == Path("e.pt") and "sac_steps" not in seen
+    assert main(base + ["--quality", "medium-expert", "--behavior-checkpoint", "medium=m.pt,expert=e.pt"]) == 0
+    assert seen["behavior_checkpoint"] == {"medium": Path("m.pt"), "expert": Path("e.pt")}
+    with pytest.raises(SystemExit):
+        main(base + ["--quality", "medium-expert", "--behavior-checkpoint", "medium=m.pt,expert"])
+    assert "'expert' is not ROLE=PATH; write e.g. medium=m.pt,expert=e.pt" in capsys.readouterr().err

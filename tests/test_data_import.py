@@ -43,8 +43,8 @@ def test_omiga_hdf5_round_trip(tmp_path):
     np.testing.assert_allclose(data.state, raw["s"][:, 0], rtol=1e-6)
     np.testing.assert_allclose(data.obs, raw["o"], rtol=1e-6)
     np.testing.assert_allclose(data.actions, raw["a"], rtol=1e-6)
-    assert (data.discrete, data.act_dim, data.obs_dim, data.attrs.source, data.attrs.seed) == (
-        False, 1, 5 + N_AGENTS, "omiga-hdf5", None)
+    assert (data.discrete, data.act_dim, data.obs_dim, data.attrs.source, data.attrs.seed, data.attrs.backend) == (
+        False, 1, 5 + N_AGENTS, "omiga-hdf5", None, "mamujoco")
     reloaded = load_dataset(save_dataset(data, tmp_path / "canonical.h5"))
     np.testing.assert_array_equal(reloaded.obs, data.obs)
     assert reloaded.attrs == data.attrs
@@ -108,7 +108,7 @@ def test_madt_round_trip(tmp_path):
     np.testing.assert_array_equal(data.state[:, 0], [0, 1, 2, 10, 11, 20])
     np.testing.assert_array_equal(data.obs[:, 1, 0], [0.5, 1.5, 2.5, 10.5, 11.5, 20.5])
     np.testing.assert_array_equal(data.avail_actions[:, 0, 2], [1, 0, 1, 1, 0, 1])
-    assert data.attrs.source == "madt" and data.attrs.n_episodes == 3
+    assert data.attrs.source == "madt" and data.attrs.n_episodes == 3 and data.attrs.backend == "sc2"
 
 
 def test_madt_ragged_agents_are_refused(tmp_path):

@@ -30,7 +30,7 @@ def _hand_built() -> OfflineDataset:
         actions=np.array([[0, 1], [1, 2], [2, 0], [0, 0], [1, 1]], np.int64), avail_actions=avail,
         rewards=np.array([1, 2, 3, 4, 5], np.float32),
         terminals=np.array([0, 0, 1, 0, 0], bool), truncations=np.array([0, 0, 0, 0, 1], bool),
-        task="toy_coop", quality="good", source="built", behavior="hand", seed=3,
+        task="toy_coop", quality="good", source="built", behavior="hand", seed=3, backend="toy",
     )
 
 
@@ -75,8 +75,50 @@ def test_invalid_arrays_cannot_build_a_dataset(discrete_dataset):
 
 def test_unknown_schema_version_in_attrs():
     with pytest.raises(DatasetError, match="unknown dataset schema_version 2"):
-        DatasetAttrs(task="t", quality="q", source="built", behavior="", seed=0, n_episodes=1, return_mean=0,
-                     return_std=0, return_min=0, return_max=0, schema_version=2)
+        DatasetAttrs(task="t", quality="q", source="built", behavior="", seed=0, backend="toy", n_episodes=1,
+                     return_mean=0, return_std=0, return_min=0, return_max=0, schema_version=2)
+
+
+@pytest.mark.parametrize("backend", ["", None, 3])
+def test_backend_must_be_a_non_empty_string(backend):
+    with pytest.raises(DatasetError, match="dataset attribute 'backend' must be a non-empty string"):
+        DatasetAttrs(task="t", quality="q", source="built", behavior="", seed=0, backend=backend, n_episodes=1,
+                     return_mean=0, return_std=0, return_min=0, return_max=0)
+
+
+def test_backend_attribute_round_trips(tmp_path):
+    data = _hand_built()
+    path = save_dataset(data, tmp_path / "toy.h5")
+    with h5py.File(path) as file:
+        assert file.attrs["backend"] == "toy"
+    assert load_dataset(path).attrs.backend == "toy"
+
+
+@pytest.mark.parametrize(("behavior", "source", "expected"), [
+    ("scripted focus fire, epsilon=0.3; backend smax, scenario corridor", "built", "smax"),
+    ("expert (2 episodes): SAC ...; backend mamujoco (gymnasium-robotics 1.4.2 mamujoco_v1)", "built", "mamujoco"),
+    ("imported from ep (3 MADT episode files)", "madt", "sc2"),
+    ("imported from x.hdf5 (OMIGA MaMuJoCo HDF5)", "omiga-hdf5", "mamujoco"),
+    ("toy ε-oracle, ε=0.5", "built", "unknown"),
+])
+def test_a_file_written_before_backend_was_stored_still_loads(behavior, source, expected, tmp_path):
+    data = _hand_built()
+    path = save_dataset(data, tmp_path / "old.h5")
+    with h5py.File(path, "r+") as file:  # the layout of schema_version 1 files written before the attribute
+        del file.attrs["backend"]
+        file.attrs["behavior"], file.attrs["source"] = behavior, source
+    loaded = load_dataset(path)
+    assert loaded.attrs.backend == expected and loaded.attrs.behavior == behavior
+    np.testing.assert_array_equal(loaded.rewards, data.rewards)
+
+
+def test_an_empty_stored_backend_is_a_named_problem(tmp_path):
+    path = save_dataset(_hand_built(), tmp_path / "bad.h5")
+    with h5py.File(path, "r+") as file:
+        file.attrs["backend"] = ""
+    with pytest.raises(DatasetError, match="attribute 'backend' = '' must be a non-empty string naming the "
+                                           "environment backend"):
+        load_dataset(path)
 
 
 @pytest.mark.parametrize("fixture", ["discrete_dataset", "continuous_dataset"])
@@ -94,6 +136,7 @@ def test_round_trip_preserves_arrays_and_attrs(fixture, request, tmp_path):
     with h5py.File(path) as file:
         assert file["obs"].compression == "gzip"
         assert file.attrs["schema_version"] == 1 and file.attrs["source"] == "synthetic"
+        assert file.attrs["backend"] == "synthetic"
 
 
 def test_imported_dataset_without_seed_round_trips(discrete_dataset, tmp_path):

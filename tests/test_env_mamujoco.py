@@ -124,3 +124,12 @@ def test_missing_gymnasium_robotics_names_the_pip_install(monkeypatch):
     with pytest.raises(BackendUnavailableError, match="pip install gymnasium-robotics==1.4.2 mujoco==4.0.0"):
         make_mamujoco_vector_env(scenario="Hopper", agent_conf="3x1", n_envs=1, seed=0)
     assert MAMUJOCO_INSTALL_HINT == "pip install gymnasium-robotics==1.4.2 mujoco==4.0.0"
+
+
+def test_episode_seed_is_one_shared_function_of_seed_env_and_episode():
+    from omiga.envs import base, mamujoco, sc2
+
+    assert mamujoco.episode_seed is base.episode_seed and sc2.episode_seed is base.episode_seed
+    seeds = {base.episode_seed(seed, e, k) for seed in (0, 1, -1) for e in range(3) for k in range(3)}
+    assert len(seeds) == 27 and all(0 <= s < 2**32 for s in seeds)
+    assert base.episode_seed(5, 1, 2) == base.episode_seed(5, 1, 2)

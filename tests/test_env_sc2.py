@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
-from omiga.envs.base import VectorEnv
+from omiga.envs.base import VectorEnv, episode_seed
 from omiga.envs.sc2 import SC2_INSTALL_HINT, make_sc2_vector_env
 from omiga.errors import BackendUnavailableError, ConfigError
 
@@ -119,6 +119,7 @@ def test_reset_with_another_seed_relaunches_seeded_games():
     env.reset(seed=2)
     assert len(FakeStarCraft2Env.created) == 4 and all(f.closed for f in FakeStarCraft2Env.created[:2])
     assert [f.seed for f in FakeStarCraft2Env.created[2:]] != launch_seeds
+    assert [f.seed for f in FakeStarCraft2Env.created[2:]] == [episode_seed(2, e, 0) for e in range(2)]
 
 
 def test_missing_smac_says_exactly_what_to_install(monkeypatch):

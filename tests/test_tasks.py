@@ -91,3 +91,23 @@ def test_tasks_command_describes_a_task(capsys):
     assert capsys.readouterr().out.startswith("smac_corridor: 6 zealots vs 24 zerglings")
     assert main(["tasks", "--describe", "nope"]) == 2
     assert "unknown task 'nope'" in capsys.readouterr().err
+
+
+def test_build_dataset_refuses_options_its_builder_does_not_take(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        tasks.build_dataset("toy_coop", quality="good", episodes=2, seed=0, path=tmp_path / "t.h5",
+                            max_episode_steps=10)
+    assert str(info.value) == ("option --max-episode-steps (max_episode_steps) does not apply to task 'toy_coop': "
+                               "its toy dataset builder takes no options")
+    assert not (tmp_path / "t.h5").exists()
+    with pytest.raises(ConfigError, match=r"option --bogus \(bogus\) does not apply "
+                                          r"to task 'mamujoco_hopper_3x1': its mamujoco dataset builder takes only "
+                                          r"behavior_checkpoint, cache_dir, max_episode_steps, n_envs, sac, sac_steps"):
+        tasks.build_dataset("mamujoco_hopper_3x1", quality="medium", episodes=1, seed=0, path=tmp_path / "m.h5",
+                            bogus=1)
+
+
+def test_build_dataset_treats_none_options_as_not_given(tmp_path):
+    path = tasks.build_dataset("toy_coop", quality="good", episodes=2, seed=0, path=tmp_path / "t.h5",
+                               sac_steps=None, behavior_checkpoint=None)
+    assert path == tmp_path / "t.h5" and path.is_file()

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from omiga.data.io import dataset_digest, load_dataset, read_dataset_file
-from omiga.data.schema import ARRAY_FIELDS, OfflineDataset
+from omiga.data.schema import ARRAY_FIELDS, OfflineDataset, legacy_backend
 from omiga.data.validate import validate_dataset
 
 __all__ = ["register"]
@@ -41,6 +41,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--episodes", type=int, default=None, help="number of episodes (default: the task's)")
     build.add_argument("--seed", type=int, default=0, help="seed of the rollouts")
     build.add_argument("--backend", default=None, help="environment backend (default: the task's first)")
+    options = build.add_argument_group("builder options (MaMuJoCo tasks; other builders refuse them)")
+    options.add_argument("--behavior-checkpoint", type=_checkpoint_argument, default=None, metavar="PATH",
+                         help="behaviour policy checkpoint (expert / medium), or medium=PATH,expert=PATH for "
+                              "medium-expert; default: train the SAC learner")
+    options.add_argument("--sac-steps", type=int, default=None, metavar="N",
+                         help="environment steps of the SAC behaviour learner (default 300000, 1-2.5 h on 2 cores)")
+    options.add_argument("--max-episode-steps", type=int, default=None, metavar="N",
+                         help="episode time limit in steps, at most 1000 (default 1000; shorter for smoke builds)")
     where = build.add_mutually_exclusive_group()
     where.add_argument("--out", type=Path, default=None, help="file to write")
     where.add_argument("--cache-dir", type=Path, default=None,
@@ -54,8 +62,11 @@ def run_info(args: argparse.Namespace) -> int:
     problems = validate_dataset(arrays, attrs=attrs)
     print(f"dataset  {args.path}")
     print(f"sha256   {dataset_digest(args.path)}")
-    for key in ("task", "quality", "source", "behavior", "seed", "schema_version"):
-        print(f"{key:<15}{attrs.get(key, '(missing)')}")
+    for key in ("task", "quality", "source", "backend", "behavior", "seed", "schema_version"):
+        if key == "backend" and key not in attrs:
+            print(f"{key:<15}{legacy_backend(attrs)} (not stored: inferred for a file written before it was)")
+        else:
+            print(f"{key:<15}{attrs.get(key, '(missing)')}")
     print("arrays:")
     for name in ARRAY_FIELDS:
         array = arrays.get(name)
@@ -93,11 +104,25 @@ def run_build(args: argparse.Namespace) -> int:
                                     backend=args.backend)
     start = time.perf_counter()
     path = build_dataset(args.task, quality=args.quality, episodes=args.episodes, seed=args.seed, path=path,
-                         backend=args.backend)
+                         backend=args.backend, behavior_checkpoint=args.behavior_checkpoint,
+                         sac_steps=args.sac_steps, max_episode_steps=args.max_episode_steps)
     seconds = time.perf_counter() - start
     print(f"built {args.task} / {args.quality} -> {path} in {seconds:.2f} s")
     print(_summary(load_dataset(path)))
     return 0
+
+
+def _checkpoint_argument(value: str) -> Path | dict[str, Path]:
+    """``PATH``, or ``ROLE=PATH,ROLE=PATH`` (roles medium, expert) for medium-expert."""
+    if "=" not in value:
+        return Path(value)
+    roles: dict[str, Path] = {}
+    for item in value.split(","):
+        role, _, path = item.partition("=")
+        if not role.strip() or not path.strip():
+            raise argparse.ArgumentTypeError(f"{item!r} is not ROLE=PATH; write e.g. medium=m.pt,expert=e.pt")
+        roles[role.strip()] = Path(path.strip())
+    return roles
 
 
 def _summary(dataset: OfflineDataset) -> str:

@@ -7,7 +7,7 @@ Qualities: ``expert`` and ``medium`` roll out one behaviour policy (stochastic `
 
 Behaviour policies come either from checkpoints the user supplies (format in
 :mod:`omiga.data.behavior_mamujoco`; one path for expert / medium, a mapping ``{"medium": p, "expert": q}`` for
-medium-expert), or from the project's SAC learner (:func:`~omiga.data.behavior_mamujoco.train_sac_behavior`),
+medium-expert), or from the project's SAC learner (:func:`~omiga.data.behavior_mamujoco_sac.train_sac_behavior`),
 whose run is cached in ``<dataset dir>/behavior/`` so the four qualities of a task and seed share one training.
 Observations are stored in ``obs_mode="local"`` (zero-padded agent_obsk=1 observations); ``obs_mode="global"``
 is the ``state`` broadcast to every agent, which any consumer can rebuild from the stored ``state``.
@@ -15,6 +15,9 @@ is the ``state`` broadcast to every agent, which any consumer can rebuild from t
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import importlib.metadata
 import math
 import os
 from collections.abc import Mapping
@@ -23,14 +26,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from omiga.data.behavior_mamujoco import (
-    REPLAY_FIELDS,
-    BehaviorPolicy,
-    SACConfig,
-    SACRun,
-    load_behavior_checkpoint,
-    train_sac_behavior,
-)
+from omiga.data.behavior_mamujoco import BehaviorPolicy, load_behavior_checkpoint, single_torch_thread
+from omiga.data.behavior_mamujoco_sac import REPLAY_FIELDS, SACConfig, SACRun, train_sac_behavior
 from omiga.data.io import save_dataset
 from omiga.data.schema import OfflineDataset
 from omiga.envs.mamujoco import (
@@ -45,7 +42,7 @@ __all__ = ["MAMUJOCO_QUALITIES", "build_mamujoco_dataset", "collect_episodes", "
 
 MAMUJOCO_QUALITIES = ("expert", "medium", "medium-replay", "medium-expert")
 DEFAULT_EPISODES = 1000
-BACKEND_NOTE = "backend mamujoco (gymnasium-robotics 1.4.2 mamujoco_v1, agent_obsk=1, mujoco 4.0.0, obs_mode local)"
+ENV_NOTE = "gymnasium-robotics {} mamujoco_v1, agent_obsk=1, mujoco {}, obs_mode local"
 
 
 def collect_episodes(policy: BehaviorPolicy, *, env_config: MaMuJoCoConfig, episodes: int, seed: int,
@@ -94,8 +91,7 @@ def _concatenate(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 def load_or_train_sac_run(*, task_name: str, env_config: MaMuJoCoConfig, sac: SACConfig, seed: int,
                           cache_dir: Path) -> SACRun:
     """The SAC behaviour run of (task, seed, budget, time limit): read from ``cache_dir`` or trained and cached."""
-    cache = cache_dir / (f"{task_name}_sac_seed{seed}_steps{sac.total_steps}_cap{env_config.max_episode_steps}"
-                         f"_h{'x'.join(map(str, sac.hidden))}.pt")
+    cache = cache_dir / _sac_cache_name(task_name=task_name, env_config=env_config, sac=sac, seed=seed)
     if cache.is_file():
         checkpoint = torch.load(cache, map_location="cpu", weights_only=True)
         return SACRun.from_checkpoint(checkpoint, source=f"SAC run cache {cache}")
@@ -109,8 +105,26 @@ def load_or_train_sac_run(*, task_name: str, env_config: MaMuJoCoConfig, sac: SA
     return run
 
 
+def _sac_cache_name(*, task_name: str, env_config: MaMuJoCoConfig, sac: SACConfig, seed: int) -> str:
+    """File name of a SAC run: task, seed, budget, time limit, widths, and a digest of any other non-default field.
+
+    The recipe of :meth:`SACConfig.with_budget` has no digest, so runs cached before the digest existed are found.
+    """
+    name = (f"{task_name}_sac_seed{seed}_steps{sac.total_steps}_cap{env_config.max_episode_steps}"
+            f"_h{'x'.join(map(str, sac.hidden))}")
+    recipe = dataclasses.replace(SACConfig.with_budget(sac.total_steps), hidden=sac.hidden)
+    if sac != recipe:
+        name += "_" + hashlib.sha256(repr(sac).encode()).hexdigest()[:10]
+    return name + ".pt"
+
+
+def _environment_note() -> str:
+    """The simulator versions and observation layout the dataset was recorded with."""
+    return ENV_NOTE.format(*(importlib.metadata.version(dist) for dist in ("gymnasium-robotics", "mujoco")))
+
+
 def _checkpoint_policies(checkpoints: str | os.PathLike[str] | Mapping[str, str | os.PathLike[str]], *,
-                         quality: str, env: MaMuJoCoVectorEnv) -> dict[str, BehaviorPolicy]:
+                         quality: str, env_config: MaMuJoCoConfig) -> dict[str, BehaviorPolicy]:
     """Behaviour policies by role ("medium", "expert") from user checkpoints."""
     if quality == "medium-replay":
         raise ConfigError("medium-replay is the replay buffer of a training run, which a checkpoint does not "
@@ -125,12 +139,15 @@ def _checkpoint_policies(checkpoints: str | os.PathLike[str] | Mapping[str, str 
     missing = [role for role in needed if role not in paths]
     if missing:
         raise ConfigError(f"quality {quality!r} needs behaviour checkpoints for {list(needed)}; missing {missing}")
-    dims = {"n_agents": env.n_agents, "obs_dim": env.obs_dim, "state_dim": env.state_dim, "act_dim": env.act_dim}
+    probe = MaMuJoCoVectorEnv(config=env_config, n_envs=1)
+    probe.close()
+    dims = {"n_agents": probe.n_agents, "obs_dim": probe.obs_dim, "state_dim": probe.state_dim,
+            "act_dim": probe.act_dim}
     return {role: load_behavior_checkpoint(paths[role], **dims) for role in needed}
 
 
 def build_mamujoco_dataset(*, task, quality: str, episodes: int | None, seed: int, path: str | os.PathLike[str],
-                           behavior_checkpoint=None, sac: SACConfig | None = None,
+                           behavior_checkpoint=None, sac: SACConfig | None = None, sac_steps: int | None = None,
                            max_episode_steps: int = MAMUJOCO_MAX_EPISODE_STEPS, n_envs: int = 8,
                            cache_dir: str | os.PathLike[str] | None = None) -> Path:
     """Roll out behaviour policies of ``quality`` on the MaMuJoCo ``task`` and save the dataset at ``path``.
@@ -138,41 +155,62 @@ def build_mamujoco_dataset(*, task, quality: str, episodes: int | None, seed: in
     ``task`` is a TaskSpec (its ``.name`` is read) or a task name. ``episodes`` None means the task's
     ``default_episodes`` (1000), or the whole replay buffer for medium-replay. ``behavior_checkpoint``: a path
     (expert / medium) or ``{"medium": path, "expert": path}``; without it the SAC learner is trained with
-    ``sac`` (default :class:`SACConfig`: 1-2.5 h on 2 cores) and cached under ``cache_dir`` (default
-    ``<path's directory>/behavior``). ``max_episode_steps`` < 1000 shortens episodes (smoke builds only).
+    ``sac`` (default :class:`SACConfig`: 1-2.5 h on 2 cores), or with ``SACConfig.with_budget(sac_steps)``, and
+    cached under ``cache_dir`` (default ``<path's directory>/behavior``). ``max_episode_steps`` < 1000 shortens
+    episodes (smoke builds only).
     """
     task_name = task if isinstance(task, str) else task.name
     if quality not in MAMUJOCO_QUALITIES:
         raise UnknownNameError("MaMuJoCo dataset quality", quality, MAMUJOCO_QUALITIES)
     if episodes is not None and episodes < 1:
         raise ConfigError(f"episodes must be >= 1 (or None for the default), got {episodes}")
+    if sac is not None and sac_steps is not None:
+        raise ConfigError("pass either sac (a full SACConfig) or sac_steps (the default recipe with that budget), "
+                          "not both")
+    if behavior_checkpoint is not None and (sac is not None or sac_steps is not None):
+        raise ConfigError("a behaviour checkpoint replaces the SAC learner: drop the SAC options "
+                          "(sac / sac_steps, --sac-steps) or the checkpoint")
     env_config = mamujoco_config_for_task(task_name, max_episode_steps=max_episode_steps)
     path = Path(path)
-    if behavior_checkpoint is not None:
-        probe = MaMuJoCoVectorEnv(config=env_config, n_envs=1)
-        policies, replay = _checkpoint_policies(behavior_checkpoint, quality=quality, env=probe), None
-        probe.close()
-    else:
-        sac = sac if sac is not None else SACConfig()
-        run = load_or_train_sac_run(task_name=task_name, env_config=env_config, sac=sac, seed=seed,
-                                    cache_dir=Path(cache_dir) if cache_dir is not None else path.parent / "behavior")
-        policies, replay = {"medium": run.medium, "expert": run.expert}, run
-    if quality == "medium-replay":
-        arrays = _first_episodes({k: v[: replay.medium_step].copy() for k, v in replay.replay.items()}, episodes)
-        arrays["truncations"][-1] |= ~arrays["terminals"][-1]
-        behavior = (f"replay buffer of SAC training up to the medium snapshot (step {replay.medium_step}); "
-                    f"{policies['medium'].description}")
-    else:
-        episodes = episodes if episodes is not None else int(getattr(task, "default_episodes", DEFAULT_EPISODES))
-        roles = ("medium", "expert") if quality == "medium-expert" else (quality,)
-        counts = (math.ceil(episodes / 2), episodes // 2) if quality == "medium-expert" else (episodes,)
-        parts = [collect_episodes(policies[role], env_config=env_config, episodes=count, seed=seed + i, n_envs=n_envs)
-                 for i, (role, count) in enumerate(zip(roles, counts)) if count > 0]
-        arrays = _concatenate(parts)
-        behavior = "; ".join(f"{role} ({count} episodes, stochastic actions): {policies[role].description}"
-                             for role, count in zip(roles, counts))
+    if episodes is None and quality != "medium-replay":
+        episodes = int(getattr(task, "default_episodes", DEFAULT_EPISODES))
+    with single_torch_thread():
+        if behavior_checkpoint is not None:
+            policies, run = _checkpoint_policies(behavior_checkpoint, quality=quality, env_config=env_config), None
+        else:
+            if sac is None:
+                sac = SACConfig.with_budget(sac_steps) if sac_steps is not None else SACConfig()
+            run = load_or_train_sac_run(task_name=task_name, env_config=env_config, sac=sac, seed=seed,
+                                        cache_dir=Path(cache_dir) if cache_dir is not None else path.parent / "behavior")
+            policies = {"medium": run.medium, "expert": run.expert}
+        if quality == "medium-replay":
+            arrays, behavior = _medium_replay(run, episodes=episodes)
+        else:
+            arrays, behavior = _roll_out(policies, quality=quality, episodes=episodes, env_config=env_config,
+                                         seed=seed, n_envs=n_envs)
     dataset = OfflineDataset.from_arrays(
         avail_actions=None, task=task_name, quality=quality, source="built", seed=seed,
-        behavior=f"{behavior}; {BACKEND_NOTE}", **{k: arrays[k] for k in REPLAY_FIELDS},
+        backend=MaMuJoCoVectorEnv.backend, behavior=f"{behavior}; {_environment_note()}",
+        **{k: arrays[k] for k in REPLAY_FIELDS},
     )
     return save_dataset(dataset, path)
+
+
+def _medium_replay(run: SACRun, *, episodes: int | None) -> tuple[dict[str, np.ndarray], str]:
+    """The first ``episodes`` episodes (all when None) of the SAC replay buffer up to the medium snapshot."""
+    arrays = _first_episodes({k: v[: run.medium_step].copy() for k, v in run.replay.items()}, episodes)
+    arrays["truncations"][-1] |= ~arrays["terminals"][-1]
+    return arrays, (f"replay buffer of SAC training up to the medium snapshot (step {run.medium_step}); "
+                    f"{run.medium.description}")
+
+
+def _roll_out(policies: dict[str, BehaviorPolicy], *, quality: str, episodes: int, env_config: MaMuJoCoConfig,
+              seed: int, n_envs: int) -> tuple[dict[str, np.ndarray], str]:
+    """Episodes of the ``quality`` policy (medium-expert: ceil half medium, then floor half expert) and their text."""
+    roles = ("medium", "expert") if quality == "medium-expert" else (quality,)
+    counts = (math.ceil(episodes / 2), episodes // 2) if quality == "medium-expert" else (episodes,)
+    parts = [collect_episodes(policies[role], env_config=env_config, episodes=count, seed=seed + i, n_envs=n_envs)
+             for i, (role, count) in enumerate(zip(roles, counts)) if count > 0]
+    behavior = "; ".join(f"{role} ({count} episodes, stochastic actions): {policies[role].description}"
+                         for role, count in zip(roles, counts))
+    return _concatenate(parts), behavior

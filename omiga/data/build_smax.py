@@ -40,9 +40,9 @@ def build_smax_dataset(*, task: str, quality: str, episodes: int, seed: int, pat
     policy = behavior_policy(quality)
     battles = battles_for(get_scenario(spec.backend_kwargs["smax"]["scenario"]))
     arrays = rollout_smax_episodes(battles, policy, episodes=episodes, seed=seed)
-    behavior = f"{policy.describe()}; backend smax, scenario {battles.scenario.name}"
+    behavior = f"{policy.describe()}; SMAX scenario {battles.scenario.name}"
     dataset = OfflineDataset.from_arrays(**arrays, task=spec.name, quality=quality, source="built",
-                                         behavior=behavior, seed=seed)
+                                         behavior=behavior, seed=seed, backend="smax")
     return save_dataset(dataset, path)
 
 

@@ -62,7 +62,7 @@ def rollout_toy_dataset(*, task: str, quality: str, episodes: int, seed: int,
         obs=flat["obs"], state=flat["state"], actions=flat["actions"], avail_actions=flat["avail"],
         rewards=flat["rewards"], terminals=flat["term"], truncations=flat["trunc"], task=task, quality=quality,
         source="built", behavior=f"toy ε-oracle, ε={epsilon} (uniform random available action otherwise)",
-        seed=seed,
+        seed=seed, backend=ToyCoopEnv.backend,
     )
 
 

@@ -2,7 +2,9 @@
 
 Layout: one HDF5 dataset per array field (``obs``, ``state``, ``actions``, ``avail_actions`` for discrete
 actions, ``rewards``, ``terminals``, ``truncations``) and the :class:`~omiga.data.schema.DatasetAttrs` as
-file attributes (``seed`` is omitted for imported data). Writes are atomic: a temporary file in the target
+file attributes (``seed`` is omitted for imported data). Files written before ``backend`` was stored load with
+the backend named in their ``behavior`` text, their import format's, or ``unknown``
+(:func:`~omiga.data.schema.legacy_backend`). Writes are atomic: a temporary file in the target
 directory is written, fsynced and renamed over the target, so a crash never leaves a half-written dataset.
 """
 
@@ -16,7 +18,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from omiga.data.schema import ARRAY_FIELDS, DatasetAttrs, OfflineDataset
+from omiga.data.schema import ARRAY_FIELDS, DatasetAttrs, OfflineDataset, legacy_backend
 from omiga.data.validate import validate_dataset
 from omiga.errors import DatasetError
 
@@ -86,6 +88,7 @@ def load_dataset(path: str | os.PathLike[str]) -> OfflineDataset:
         raise DatasetError(f"{path} is not a valid omiga dataset ({_REBUILD}):\n  - " + "\n  - ".join(problems))
     known = {key: attrs[key] for key in DatasetAttrs.__dataclass_fields__ if key in attrs}
     known.setdefault("seed", None)
+    known.setdefault("backend", legacy_backend(attrs))
     return OfflineDataset(**{name: arrays.get(name) for name in ARRAY_FIELDS}, attrs=DatasetAttrs(**known))
 
 

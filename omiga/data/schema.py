@@ -13,6 +13,8 @@ Constructing an :class:`OfflineDataset` validates it (see :mod:`omiga.data.valid
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -21,11 +23,29 @@ import numpy as np
 from omiga.data.validate import SCHEMA_VERSION, validate_arrays
 from omiga.errors import DatasetError
 
-__all__ = ["ARRAY_FIELDS", "SCHEMA_VERSION", "DatasetAttrs", "OfflineDataset"]
+__all__ = ["ARRAY_FIELDS", "IMPORT_SOURCE_BACKENDS", "SCHEMA_VERSION", "DatasetAttrs", "OfflineDataset",
+           "legacy_backend"]
 
 ARRAY_FIELDS: tuple[str, ...] = (
     "obs", "state", "actions", "avail_actions", "rewards", "terminals", "truncations",
 )
+
+IMPORT_SOURCE_BACKENDS: dict[str, str] = {"omiga-hdf5": "mamujoco", "madt": "sc2"}
+"""Backend that produced the data of each import format (OMIGA's MaMuJoCo files, MADT's StarCraft II episodes)."""
+
+_BEHAVIOR_BACKEND = re.compile(r"\bbackend ([A-Za-z0-9_]+)")
+
+
+def legacy_backend(attrs: Mapping[str, object]) -> str:
+    """The backend of a schema_version 1 file written before ``backend`` was stored.
+
+    Such files named it inside ``behavior`` ("...; backend smax, scenario corridor"); imported files are
+    known from their ``source`` format (:data:`IMPORT_SOURCE_BACKENDS`); anything else is ``"unknown"``.
+    """
+    match = _BEHAVIOR_BACKEND.search(str(attrs.get("behavior", "")))
+    if match:
+        return match.group(1)
+    return IMPORT_SOURCE_BACKENDS.get(str(attrs.get("source", "")), "unknown")
 
 
 @dataclass(frozen=True)
@@ -42,6 +62,9 @@ class DatasetAttrs:
     """Human-readable description of the behaviour policy (or the original file for imports)."""
     seed: int | None
     """Seed of the build; None for imported data."""
+    backend: str
+    """Environment backend the data comes from: ``smax``, ``sc2``, ``mamujoco``, ``toy`` (imports: the format's,
+    see :data:`IMPORT_SOURCE_BACKENDS`); ``unknown`` for old files that did not record it."""
     n_episodes: int
     """Number of episodes in the dataset."""
     return_mean: float
@@ -56,7 +79,7 @@ class DatasetAttrs:
     """Version of the on-disk schema; only version 1 exists."""
 
     def __post_init__(self) -> None:
-        for name in ("task", "quality", "source"):
+        for name in ("task", "quality", "source", "backend"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
                 raise DatasetError(f"dataset attribute {name!r} must be a non-empty string")
         if self.schema_version != SCHEMA_VERSION:
@@ -70,7 +93,7 @@ class DatasetAttrs:
     @classmethod
     def summarize(
         cls, *, episode_returns: np.ndarray, task: str, quality: str, source: str, behavior: str,
-        seed: int | None,
+        seed: int | None, backend: str,
     ) -> DatasetAttrs:
         """Attributes with the episode count and return statistics computed from ``episode_returns``."""
         returns = np.asarray(episode_returns, dtype=np.float64)
@@ -78,7 +101,7 @@ class DatasetAttrs:
             raise DatasetError("a dataset needs at least one complete episode")
         return cls(
             task=task, quality=quality, source=source, behavior=behavior,
-            seed=None if seed is None else int(seed), n_episodes=int(returns.size),
+            seed=None if seed is None else int(seed), backend=backend, n_episodes=int(returns.size),
             return_mean=float(returns.mean()), return_std=float(returns.std()),
             return_min=float(returns.min()), return_max=float(returns.max()),
         )
@@ -108,7 +131,7 @@ class OfflineDataset:
     def from_arrays(
         cls, *, obs: np.ndarray, state: np.ndarray, actions: np.ndarray, avail_actions: np.ndarray | None,
         rewards: np.ndarray, terminals: np.ndarray, truncations: np.ndarray, task: str, quality: str,
-        source: str, behavior: str, seed: int | None,
+        source: str, behavior: str, seed: int | None, backend: str,
     ) -> OfflineDataset:
         """Build a dataset and compute its attributes (episode count, return statistics) from the arrays."""
         arrays = {"obs": obs, "state": state, "actions": actions, "avail_actions": avail_actions,
@@ -117,7 +140,8 @@ class OfflineDataset:
         ends = np.flatnonzero(terminals | truncations)
         returns = np.add.reduceat(rewards.astype(np.float64), np.r_[0, ends[:-1] + 1])
         attrs = DatasetAttrs.summarize(
-            episode_returns=returns, task=task, quality=quality, source=source, behavior=behavior, seed=seed
+            episode_returns=returns, task=task, quality=quality, source=source, behavior=behavior, seed=seed,
+            backend=backend,
         )
         return cls(**arrays, attrs=attrs)
 

@@ -73,5 +73,5 @@ def make_synthetic_dataset(
     return OfflineDataset.from_arrays(
         obs=obs, state=state, actions=actions, avail_actions=avail, rewards=rewards, terminals=terminals,
         truncations=truncations, task=task, quality=quality, source="synthetic",
-        behavior="uniform random actions, standard normal observations and rewards", seed=seed,
+        behavior="uniform random actions, standard normal observations and rewards", seed=seed, backend="synthetic",
     )

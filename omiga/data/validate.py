@@ -37,7 +37,8 @@ def validate_dataset(arrays: Mapping[str, np.ndarray | None], *, attrs: Mapping[
 
     ``arrays`` maps field names (obs, state, actions, avail_actions, rewards, terminals, truncations) to
     arrays; ``avail_actions`` may be absent or None for continuous actions. ``attrs`` holds the HDF5
-    attributes (task, quality, source, behavior, seed, schema_version, n_episodes, return statistics).
+    attributes (task, quality, source, behavior, seed, backend, schema_version, n_episodes, return statistics);
+    ``backend`` may be absent (files written before it was stored) but not empty.
     """
     problems = _attr_problems(attrs) + validate_arrays(arrays, attrs=attrs)
     if not problems:
@@ -81,6 +82,10 @@ def _attr_problems(attrs: Mapping[str, object]) -> list[str]:
         f"h5py (f.attrs[{name!r}] = ...)"
         for name in REQUIRED_ATTRS if name not in attrs
     ]
+    backend = attrs.get("backend")  # optional: schema_version 1 files written before it was stored lack it
+    if backend is not None and (not isinstance(backend, str) or not backend):
+        problems.append(f"attribute 'backend' = {backend!r} must be a non-empty string naming the environment "
+                        "backend (smax, sc2, mamujoco, toy): rebuild or re-import the dataset")
     version = attrs.get("schema_version")
     if version is not None and version != SCHEMA_VERSION:
         problems.append(

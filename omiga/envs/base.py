@@ -11,7 +11,16 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["EnvStep", "VectorEnv"]
+__all__ = ["EnvStep", "VectorEnv", "episode_seed"]
+
+
+def episode_seed(seed: int, env_index: int, episode: int) -> int:
+    """The 32-bit seed of episode ``episode`` of environment ``env_index`` under the reset seed ``seed``.
+
+    Backends that seed a simulator per episode (MaMuJoCo) or per launch (StarCraft II, episode 0) derive it
+    here, so environment e's episodes depend only on (seed, e), never on the number of environments.
+    """
+    return int(np.random.SeedSequence((int(seed) & (2**63 - 1), env_index, episode)).generate_state(1)[0])
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from omiga.envs.base import EnvStep
+from omiga.envs.base import EnvStep, episode_seed
 from omiga.errors import BackendUnavailableError, ConfigError, UnknownNameError
 
 __all__ = [
@@ -39,7 +39,6 @@ __all__ = [
     "OBS_MODES",
     "MaMuJoCoConfig",
     "MaMuJoCoVectorEnv",
-    "episode_seed",
     "make_mamujoco_vector_env",
     "mamujoco_config_for_task",
 ]
@@ -53,11 +52,6 @@ MAMUJOCO_TASKS: dict[str, tuple[str, str]] = {
     "mamujoco_ant_2x4": ("Ant", "2x4"),
 }
 """Task name -> (gymnasium-robotics scenario, agent_conf)."""
-
-
-def episode_seed(seed: int, env_index: int, episode: int) -> int:
-    """The 32-bit seed of episode ``episode`` of environment ``env_index`` under the reset seed ``seed``."""
-    return int(np.random.SeedSequence((int(seed) & (2**63 - 1), env_index, episode)).generate_state(1)[0])
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from omiga.envs.base import EnvStep
-from omiga.envs.mamujoco import episode_seed
+from omiga.envs.base import EnvStep, episode_seed
 from omiga.errors import BackendUnavailableError, ConfigError
 
 __all__ = ["SC2_INSTALL_HINT", "SC2VectorEnv", "make_sc2_vector_env", "sc2_install_path"]

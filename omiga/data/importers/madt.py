@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from omiga.data.schema import OfflineDataset
+from omiga.data.schema import IMPORT_SOURCE_BACKENDS, OfflineDataset
 from omiga.errors import DatasetError
 
 __all__ = ["import_madt", "madt_episode_files"]
@@ -68,6 +68,7 @@ def import_madt(
     return OfflineDataset.from_arrays(
         **arrays, task=task, quality=quality, source="madt",
         behavior=f"imported from {Path(source).name} ({len(episodes)} MADT episode files)", seed=None,
+        backend=IMPORT_SOURCE_BACKENDS["madt"],
     )
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from omiga.data.schema import OfflineDataset
+from omiga.data.schema import IMPORT_SOURCE_BACKENDS, OfflineDataset
 from omiga.errors import DatasetError
 
 __all__ = ["OMIGA_HDF5_KEYS", "import_omiga_hdf5"]
@@ -61,7 +61,7 @@ def import_omiga_hdf5(
         avail_actions=None, rewards=_column0(raw["r"]).astype(np.float32), terminals=terminals,
         truncations=truncations, task=task, quality=quality, source="omiga-hdf5",
         behavior=f"imported from {source.name} (OMIGA MaMuJoCo HDF5; episodes cut every {episode_limit} steps)",
-        seed=None,
+        seed=None, backend=IMPORT_SOURCE_BACKENDS["omiga-hdf5"],
     )
 
 
