@@ -3,6 +3,7 @@
 The dataset's arrays become torch tensors once (float32, shared, never copied per member). Every member draws
 its own batch indices from its own generator; indices are drawn in chunks of ``chunk`` steps (one short loop
 over members per chunk, none per step), so member m draws the same indices whatever the population size.
+Each batch also carries the step's counter-based per-member noise (:mod:`omiga.methods.noise`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import torch
 
 from omiga.data.schema import OfflineDataset
 from omiga.errors import ConfigError
+from omiga.methods.noise import MemberNoise, member_noise_keys
 from omiga.stacked import member_generators
 
 __all__ = ["Batch", "BatchSampler"]
@@ -40,6 +42,12 @@ class Batch:
     """``[M, B]`` float32 (team reward, or reward-to-go when configured)."""
     terminals: torch.Tensor
     """``[M, B]`` float32, 1 where the episode ended in a terminal state (no bootstrap)."""
+    next_actions: torch.Tensor | None = None
+    """``[M, B, N]`` or ``[M, B, N, act_dim]``: the dataset actions at t + 1 (in-sample next actions)."""
+    next_avail_actions: torch.Tensor | None = None
+    """``[M, B, N, A]`` bool (discrete only): the available actions at t + 1."""
+    noise: MemberNoise | None = None
+    """This step's per-member random numbers, for methods that sample actions inside their losses."""
 
 
 class BatchSampler:
@@ -70,6 +78,8 @@ class BatchSampler:
         self.valid = as_tensor(valid)
         self.batch_size, self.chunk, self.device = batch_size, chunk, device
         self.generators = member_generators(seeds, "sample")
+        self.noise_keys = member_noise_keys(seeds, device=device)
+        self.draws = 0
         self._indices: torch.Tensor | None = None  # [M, chunk, B] positions into self.valid
         self._position = 0
 
@@ -87,24 +97,27 @@ class BatchSampler:
         self._position += 1
         return self.valid[positions]
 
-    def gather(self, steps: torch.Tensor) -> Batch:
-        """The batch of dataset steps ``steps [M, B]``."""
+    def gather(self, steps: torch.Tensor, *, noise: MemberNoise | None = None) -> Batch:
+        """The batch of dataset steps ``steps [M, B]`` (with ``noise`` attached)."""
         following = (steps + 1).clamp(max=len(self.rewards) - 1)
         return Batch(
             obs=self.obs[steps], next_obs=self.obs[following], state=self.state[steps],
             next_state=self.state[following], actions=self.actions[steps],
             avail_actions=None if self.avail is None else self.avail[steps],
-            rewards=self.rewards[steps], terminals=self.terminals[steps],
+            rewards=self.rewards[steps], terminals=self.terminals[steps], next_actions=self.actions[following],
+            next_avail_actions=None if self.avail is None else self.avail[following], noise=noise,
         )
 
     def sample(self) -> Batch:
-        """The next batch of every member."""
-        return self.gather(self.sample_indices())
+        """The next batch of every member, with the noise of this step."""
+        batch = self.gather(self.sample_indices(), noise=MemberNoise(keys=self.noise_keys, step=self.draws))
+        self.draws += 1
+        return batch
 
     def state_dict(self) -> dict[str, object]:
         """Generator states and the current chunk, so a resumed run draws the same indices."""
         return {"generators": [g.get_state() for g in self.generators], "indices": self._indices,
-                "position": self._position}
+                "position": self._position, "draws": self.draws}
 
     def load_state_dict(self, state: dict[str, object]) -> None:
         for generator, saved in zip(self.generators, state["generators"], strict=True):
@@ -112,3 +125,4 @@ class BatchSampler:
         indices = state["indices"]
         self._indices = None if indices is None else indices.to(self.device)
         self._position = int(state["position"])
+        self.draws = int(state.get("draws", 0))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from omiga.errors import ConfigError, UnknownNameError
 from omiga.methods import method_names
+from omiga.methods.options import method_options
 
 __all__ = ["METHOD_NAMES", "MIXER_NAMES", "MemberConfig", "NetworkConfig", "TrainConfig"]
 
@@ -69,7 +70,9 @@ class TrainConfig:
     mixer: str = "linear"
     """Mixer name: linear (the paper's), vdn or qmix."""
     method: str = "omiga"
-    """Update rule: omiga or bc (per-agent behaviour cloning)."""
+    """Update rule: omiga, bc (per-agent behaviour cloning) or a baseline: bcq, cql, icq, omar."""
+    method_options: tuple[tuple[str, float], ...] = ()
+    """(name, value) pairs overriding the method's hyperparameters (omiga.methods.options), e.g. (("alpha", 5.0),)."""
     reward_to_go: bool = False
     """Replace each reward by the discounted reward-to-go of its episode (the official SMAC code's quirk)."""
     network: NetworkConfig = field(default_factory=NetworkConfig)
@@ -104,6 +107,10 @@ class TrainConfig:
             raise UnknownNameError("mixer", self.mixer, MIXER_NAMES)
         if self.method not in METHOD_NAMES:
             raise UnknownNameError("method", self.method, METHOD_NAMES)
+        _require(isinstance(self.method_options, tuple)
+                 and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in self.method_options),
+                 f"TrainConfig.method_options must be a tuple of (name, value) pairs, got {self.method_options!r}")
+        method_options(self.method, self.method_options)
         _require(isinstance(self.network, NetworkConfig),
                  f"TrainConfig.network must be a NetworkConfig, got {type(self.network).__name__}")
         _require(self.matmul_precision in ("float32", "bfloat16"),
@@ -120,6 +127,7 @@ class TrainConfig:
         """Inverse of :meth:`to_dict`."""
         values = dict(values)
         values["network"] = NetworkConfig(**dict(values.get("network", {})))  # type: ignore[arg-type]
+        values["method_options"] = tuple((str(k), v) for k, v in values.get("method_options", ()))  # JSON lists
         return cls(**values)  # type: ignore[arg-type]
 
 

@@ -33,6 +33,9 @@ __all__ = [
     "ActionSpace",
     "PopulationNetworks",
     "categorical_log_prob",
+    "frozen_call",
+    "pre_tanh_log_prob",
+    "sample_tanh_gaussian",
     "soft_update",
     "tanh_gaussian_log_prob",
 ]
@@ -76,9 +79,33 @@ def tanh_gaussian_log_prob(mean: torch.Tensor, log_std: torch.Tensor, actions: t
     mean = mean.clamp(-MEAN_BOUND, MEAN_BOUND)
     log_std = log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
     y = torch.atanh(actions.clamp(-1.0 + ACTION_EPS, 1.0 - ACTION_EPS))
+    return pre_tanh_log_prob(y, mean, log_std)
+
+
+def pre_tanh_log_prob(y: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
+    """log-density of the action tanh(y) under tanh(N(mean, exp(log_std))) (clamped inputs), summed over act_dim."""
     gaussian = -0.5 * ((y - mean) * torch.exp(-log_std)) ** 2 - log_std - 0.5 * math.log(2 * math.pi)
     jacobian = 2.0 * (math.log(2.0) - y - F.softplus(-2.0 * y))
     return (gaussian - jacobian).sum(-1)
+
+
+def sample_tanh_gaussian(mean: torch.Tensor, log_std: torch.Tensor,
+                         normal: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reparameterised samples a = tanh(mean + std · ε) and their log-density.
+
+    ``mean, log_std [M, B, N, act_dim]`` (clamped here), ``normal`` ε ``[M, B, K, N, act_dim]``; returns
+    actions ``[M, B, K, N, act_dim]`` and log π ``[M, B, K, N]`` (differentiable in mean and log_std).
+    """
+    mean = mean.clamp(-MEAN_BOUND, MEAN_BOUND).unsqueeze(2)
+    log_std = log_std.clamp(LOG_STD_MIN, LOG_STD_MAX).unsqueeze(2)
+    y = mean + torch.exp(log_std) * normal
+    return torch.tanh(y), pre_tanh_log_prob(y, mean, log_std)
+
+
+def frozen_call(module: nn.Module, *args: torch.Tensor):
+    """``module(*args)`` with its parameters detached: the output's gradient reaches the inputs only."""
+    params = {name: p.detach() for name, p in module.named_parameters()}
+    return torch.func.functional_call(module, params, args)
 
 
 @torch.no_grad()
@@ -134,6 +161,24 @@ class PopulationNetworks(nn.Module):
         if self.space.discrete:
             return net(obs).gather(-1, actions.unsqueeze(-1)).squeeze(-1)
         return net(torch.cat([obs, actions], dim=-1)).squeeze(-1)
+
+    def q_values_of_samples(self, obs: torch.Tensor, actions: torch.Tensor, *, target: bool = False,
+                            frozen: bool = False) -> torch.Tensor:
+        """Continuous Q_i(o_i, a_k) of K actions per observation: ``actions [M, B, K, N, act_dim]`` -> ``[M, B, K, N]``.
+
+        ``frozen=True`` evaluates the online Q with detached parameters: gradients reach the actions only.
+        """
+        net = self.q_target if target else self.q
+        n_members, batch, samples, n_agents, _ = actions.shape
+        inputs = torch.cat([obs.unsqueeze(2).expand(-1, -1, samples, -1, -1), actions], dim=-1)
+        inputs = inputs.reshape(n_members, batch * samples, n_agents, -1)
+        out = frozen_call(net, inputs) if frozen else net(inputs)
+        return out.view(n_members, batch, samples, n_agents)
+
+    def policy_samples(self, obs: torch.Tensor, normal: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reparameterised tanh-Gaussian actions ``[M, B, K, N, act_dim]`` and log π ``[M, B, K, N]``."""
+        mean, log_std = self.policy(obs).chunk(2, dim=-1)
+        return sample_tanh_gaussian(mean, log_std, normal)
 
     def v_values(self, obs: torch.Tensor, *, target: bool = False) -> torch.Tensor:
         """V_i(o_i), ``[M, B, N]``."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -29,15 +29,19 @@ class MemberTensors:
 
 
 class NetworkPolicy:
-    """The :class:`~omiga.evaluate.PopulationPolicy` of trained networks: greedy / tanh(mean) actions.
+    """The :class:`~omiga.evaluate.PopulationPolicy` of trained networks: the method's deterministic actions.
 
     ``act(obs [M, E, N, obs_dim], avail [M, E, N, A] | None)`` returns ``[M, E, N]`` int64 or
-    ``[M, E, N, act_dim]`` float32 on the CPU. A diverged member's non-finite outputs are replaced by 0 so that
-    the environment can still be stepped (its score is discarded by its status).
+    ``[M, E, N, act_dim]`` float32 on the CPU: greedy / tanh(mean) of the policy head, or the method's own
+    ``action_rule(nets, obs, avail)`` (:func:`omiga.methods.get_action_rule`). A diverged member's non-finite
+    outputs are replaced by 0 so that the environment can still be stepped (its score is discarded by its status).
     """
 
-    def __init__(self, nets: PopulationNetworks):
+    def __init__(self, nets: PopulationNetworks, *,
+                 action_rule: Callable[[PopulationNetworks, torch.Tensor, torch.Tensor | None], torch.Tensor]
+                 | None = None):
         self._nets = nets
+        self._action_rule = action_rule
         self.n_members = nets.n_members
         self.discrete = nets.space.discrete
 
@@ -48,4 +52,7 @@ class NetworkPolicy:
             avail_actions = torch.as_tensor(avail_actions, dtype=torch.bool, device=device)
         if obs.ndim != 4 or obs.shape[0] != self.n_members:
             raise ValueError(f"act expects obs [M={self.n_members}, E, N, obs_dim], got {tuple(obs.shape)}")
-        return self._nets.greedy_actions(obs, avail_actions).cpu()
+        if self._action_rule is None:
+            return self._nets.greedy_actions(obs, avail_actions).cpu()
+        with torch.no_grad():
+            return torch.nan_to_num(self._action_rule(self._nets, obs, avail_actions), nan=0.0).cpu()

@@ -20,6 +20,7 @@ from omiga.checkpoint import load_checkpoint, save_checkpoint, write_json_atomic
 from omiga.config import MemberConfig, TrainConfig
 from omiga.data.schema import OfflineDataset
 from omiga.errors import ConfigError
+from omiga.methods import get_action_rule
 from omiga.population import NetworkPolicy
 from omiga.results import EvalPoint, MemberResult
 from omiga.trainer import PopulationTrainer
@@ -73,7 +74,8 @@ def _check_resumable(state: dict, config: TrainConfig, members: Sequence[MemberC
 
 
 def _evaluate(evaluate: EvaluateFn, trainer: PopulationTrainer, curves: list[list[EvalPoint]]) -> None:
-    results = evaluate(NetworkPolicy(trainer.nets), trainer.step)
+    action_rule = get_action_rule(trainer.config.method, config=trainer.config)
+    results = evaluate(NetworkPolicy(trainer.nets, action_rule=action_rule), trainer.step)
     if len(results) != len(curves):
         raise ConfigError(f"the evaluate callback returned {len(results)} results for {len(curves)} members")
     for curve, result in zip(curves, results):

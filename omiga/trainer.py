@@ -20,7 +20,7 @@ from omiga.batch import BatchSampler
 from omiga.config import MemberConfig, TrainConfig
 from omiga.data.schema import OfflineDataset
 from omiga.errors import ConfigError
-from omiga.methods import get_update_rule
+from omiga.methods import check_action_kind, get_update_rule
 from omiga.networks import ActionSpace, PopulationNetworks
 from omiga.population import MemberTensors
 from omiga.stacked import member_generators
@@ -38,6 +38,7 @@ class PopulationTrainer:
         if config.device.startswith("cuda") and not torch.cuda.is_available():
             raise ConfigError(f"device {config.device!r} requested but this torch build sees no CUDA GPU; "
                               "use device 'cpu'")
+        check_action_kind(config.method, discrete=dataset.discrete)
         seeds = [m.seed for m in self.members]
         space = ActionSpace(n_agents=dataset.n_agents, obs_dim=dataset.obs_dim, state_dim=dataset.state_dim,
                             n_actions=dataset.n_actions, act_dim=dataset.act_dim)

@@ -30,7 +30,8 @@ def test_defaults_follow_the_paper():
     (lambda: TrainConfig(steps=1, tau=0.0), ConfigError, r"TrainConfig.tau must lie in \(0, 1\], got 0.0"),
     (lambda: TrainConfig(steps=1, mixer="qplex"), UnknownNameError,
      "unknown mixer 'qplex'; known mixers: linear, qmix, vdn"),
-    (lambda: TrainConfig(steps=1, method="cql"), UnknownNameError, "unknown method 'cql'; known methods: bc, omiga"),
+    (lambda: TrainConfig(steps=1, method="qlearn"), UnknownNameError,
+     "unknown method 'qlearn'; known methods: bc, bcq, cql, icq, omar, omiga"),
     (lambda: NetworkConfig(hidden=0), ConfigError, "NetworkConfig.hidden must be an integer >= 1, got 0"),
 ])
 def test_bad_values_get_one_clear_error(make, error, message):
@@ -39,7 +40,7 @@ def test_bad_values_get_one_clear_error(make, error, message):
 
 
 def test_every_registered_method_has_an_update_rule():
-    assert method_names() == ("bc", "omiga")
+    assert method_names() == ("bc", "bcq", "cql", "icq", "omar", "omiga")
     assert all(callable(get_update_rule(name)) for name in method_names())
 
 
