@@ -1,0 +1,15 @@
+"""``python -m studies``.
+
+OpenMP threads that spin while waiting make torch up to 25x slower when the cores are shared with anything
+else (measured on a busy 2-core machine: 887 ms/step spinning, 33 ms/step passive), so unless the user chose a
+policy, idle threads sleep. This must happen before torch is imported.
+"""
+
+import os
+import sys
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from studies.cli import main
+
+sys.exit(main())

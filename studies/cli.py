@@ -1,0 +1,160 @@
+"""``python -m studies run | worker | export | all | list``: run OMIGA studies on Optuna.
+
+Examples::
+
+    python -m studies all --task smac_corridor                    # quick preset, ablation study, report
+    python -m studies run --task toy_coop --preset smoke --workers 2
+    python -m studies run --task smac_corridor --storage postgresql://USER:PASSWORD@HOST/DB   # on each machine
+    python -m studies worker --name ablation-smac_corridor-quick --storage postgresql://...   # extra workers
+    python -m studies export --study ablation --task smac_corridor                           # or --name NAME
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from omiga.errors import OmigaError
+from studies.errors import StudyError
+from studies.plan import Overrides, StudyPlan, resolve_plan
+from studies.presets import DEFAULT_PRESET, load_preset, preset_names
+from studies.session import STORAGE_ENV, export_study, load_named_study, run_study
+from studies.spec import load_spec, spec_names
+from studies.worker import DEFAULT_HEARTBEAT_S, DEFAULT_LEASE_S, DEFAULT_TRAINER, run_worker
+
+__all__ = ["DEFAULT_STUDY", "build_parser", "main"]
+
+DEFAULT_STUDY = "ablation"
+
+
+def _csv(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def _add_plan_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--task", type=_csv, help="task(s), comma-separated (default: the spec's tasks)")
+    parser.add_argument("--study", default=DEFAULT_STUDY,
+                        help=f"study spec name or .toml path (default {DEFAULT_STUDY}; built in: {', '.join(spec_names())})")
+    parser.add_argument("--preset", default=DEFAULT_PRESET,
+                        help=f"scale: {', '.join(preset_names())} (default {DEFAULT_PRESET})")
+    parser.add_argument("--qualities", type=_csv, help="dataset qualities, comma-separated (default: the preset's)")
+    parser.add_argument("--steps", type=int, help="gradient steps per run (overrides the preset)")
+    parser.add_argument("--seeds", type=int, help="runs per grid point (overrides the preset)")
+    parser.add_argument("--eval-episodes", type=int, help="evaluation episodes per run")
+    parser.add_argument("--batch-size", type=int, help="transitions per member per step")
+    parser.add_argument("--backend", help="environment backend (default: the task's first, e.g. smax)")
+
+
+def _add_storage_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--storage", default=os.environ.get(STORAGE_ENV),
+                        help="SQLAlchemy URL, e.g. postgresql://USER:PASSWORD@HOST/DB (default: a journal file "
+                             f"under results/<study>/; also read from ${STORAGE_ENV})")
+    parser.add_argument("--results-dir", type=Path, default=Path("results"), help="default results/")
+
+
+def _add_worker_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lease", type=float, default=DEFAULT_LEASE_S,
+                        help=f"seconds without a heartbeat after which a running trial is retried ({DEFAULT_LEASE_S:g})")
+    parser.add_argument("--heartbeat", type=float, default=DEFAULT_HEARTBEAT_S,
+                        help=f"seconds between a worker's heartbeats ({DEFAULT_HEARTBEAT_S:g})")
+    parser.add_argument("--trainer", default=DEFAULT_TRAINER,
+                        help=f"population trainer as module:function (default {DEFAULT_TRAINER})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m studies``."""
+    parser = argparse.ArgumentParser(prog="python -m studies", description=__doc__.splitlines()[0],
+                                     epilog=__doc__.split("::", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, text in (("run", "run (or resume) a study and export its scores"),
+                       ("all", "build datasets, run, export, analyse and write the report")):
+        command = commands.add_parser(name, help=text, description=text)
+        _add_plan_options(command)
+        _add_storage_options(command)
+        _add_worker_options(command)
+        command.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
+        if name == "all":
+            command.add_argument("--reports-dir", type=Path, default=Path("reports"), help="default reports/")
+    worker = commands.add_parser("worker", help="join a running study as one more worker")
+    worker.add_argument("--name", required=True, help="full study name, printed by `run`")
+    _add_storage_options(worker)
+    _add_worker_options(worker)
+    export = commands.add_parser("export", help="write results/<study>/scores.csv and scores.parquet")
+    export.add_argument("--name", help="full study name (else resolved from --study/--task/--preset)")
+    _add_plan_options(export)
+    _add_storage_options(export)
+    commands.add_parser("list", help="list built-in studies and presets")
+    return parser
+
+
+def _plans(args: argparse.Namespace) -> list[StudyPlan]:
+    spec = load_spec(args.study)
+    preset = load_preset(args.preset)
+    tasks = args.task or spec.tasks
+    if not tasks:
+        raise StudyError(f"study {spec.name!r} names no task; pass --task (e.g. --task smac_corridor)")
+    overrides = Overrides(qualities=args.qualities, steps=args.steps, seeds=args.seeds,
+                          eval_episodes=args.eval_episodes, batch_size=args.batch_size, backend=args.backend)
+    return [resolve_plan(spec=spec, preset=preset, task=task, overrides=overrides) for task in tasks]
+
+
+def _report_dir(args: argparse.Namespace, plan: StudyPlan) -> Path:
+    default = plan.spec.name == DEFAULT_STUDY and plan.preset == DEFAULT_PRESET and not plan.overrides
+    return args.reports_dir / (plan.task if default else plan.study_name)
+
+
+def _run(args: argparse.Namespace) -> int:
+    for plan in _plans(args):
+        csv_path = run_study(plan=plan, storage_url=args.storage, results_dir=args.results_dir,
+                             workers=args.workers, lease_s=args.lease, heartbeat_s=args.heartbeat,
+                             train=args.trainer)
+        if args.command == "all":
+            from studies.reporting import render_report
+
+            index = render_report(plan=plan, scores_csv=csv_path, out_dir=_report_dir(args, plan))
+            print(f"report: {index}")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    study, plan = load_named_study(name=args.name, storage_url=args.storage, results_dir=args.results_dir)
+    finished = run_worker(study=study, plan=plan, study_dir=args.results_dir / plan.study_name,
+                          lease_s=args.lease, heartbeat_s=args.heartbeat, train=args.trainer)
+    print(f"worker {os.getpid()}: {finished} trials finished")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    names = [args.name] if args.name else [plan.study_name for plan in _plans(args)]
+    for name in names:
+        study, plan = load_named_study(name=name, storage_url=args.storage, results_dir=args.results_dir)
+        print(f"scores: {export_study(study, plan, results_dir=args.results_dir)}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    for name in spec_names():
+        print(f"study  {name:12s} {load_spec(name).description}")
+    for name in preset_names():
+        print(f"preset {name:12s} {load_preset(name).description}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (2 with ``error: ...`` on a user error)."""
+    args = build_parser().parse_args(argv)
+    handlers = {"run": _run, "all": _run, "worker": _worker, "export": _export, "list": _list}
+    try:
+        return handlers[args.command](args)
+    except OmigaError as error:
+        if args.debug:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130

@@ -1,0 +1,151 @@
+"""A resolved study plan: spec × preset × command-line overrides for one task, all values concrete.
+
+The plan is what a worker needs to run trials, so it is stored (as JSON) in the Optuna study; a worker on
+another machine needs only the study name and the storage URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from omiga.methods import METHOD_ACTION_KINDS
+from omiga.tasks import get_task, resolve_backend
+from studies.errors import StudyError
+from studies.presets import Preset
+from studies.spec import StudySpec, parse_spec
+
+__all__ = ["Overrides", "StudyPlan", "resolve_plan"]
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Command-line values that replace the preset's and spec's (None: not given)."""
+
+    qualities: tuple[str, ...] | None = None
+    """Dataset qualities to use."""
+    steps: int | None = None
+    """Gradient steps per run."""
+    seeds: int | None = None
+    """Runs per grid point."""
+    eval_episodes: int | None = None
+    """Evaluation episodes per run."""
+    batch_size: int | None = None
+    """Transitions per member per step."""
+    backend: str | None = None
+    """Environment backend (default: the task's first)."""
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "seeds", "eval_episodes", "batch_size"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise StudyError(f"--{name.replace('_', '-')} must be an integer >= 1, got {value!r}")
+        if self.qualities is not None and not self.qualities:
+            raise StudyError("--qualities is empty; give a comma-separated list such as good,medium")
+
+    def given(self) -> dict[str, Any]:
+        """The overrides that were given, as a plain dict."""
+        return {key: (list(value) if isinstance(value, tuple) else value)
+                for key, value in self.__dict__.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class StudyPlan:
+    """Everything a worker needs to run the trials of one study on one task."""
+
+    study_name: str
+    """Optuna study name and directory under results/: <spec>-<task>-<preset>[-<hash of overrides>]."""
+    spec: StudySpec
+    """The study spec (factors, claims)."""
+    preset: str
+    """Preset name (for provenance)."""
+    task: str
+    """Task name."""
+    backend: str
+    """Environment backend; every table names it."""
+    qualities: tuple[str, ...]
+    """Dataset qualities."""
+    seeds: int
+    """Runs per grid point (seeds 0 .. seeds-1)."""
+    steps: int
+    """Gradient steps per run."""
+    eval_episodes: int
+    """Evaluation episodes per run."""
+    batch_size: int
+    """Transitions per member per step."""
+    hidden: int | None
+    """Hidden width of the agent networks (None: the trainer's default)."""
+    dataset_episodes: int | None
+    """Episodes per built dataset (None: the task's default)."""
+    population_size: int
+    """Most trials trained as one population."""
+    checkpoint_every: int
+    """Checkpoint interval in steps."""
+    overrides: dict[str, Any] = field(default_factory=dict, compare=False)
+    """The command-line overrides, for provenance."""
+
+    def __post_init__(self) -> None:
+        if self.checkpoint_every < 1:
+            raise StudyError(f"plan {self.study_name}: checkpoint_every must be >= 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict; `from_dict` inverts it."""
+        values = {key: value for key, value in self.__dict__.items() if key != "spec"}
+        values["qualities"] = list(self.qualities)
+        values["spec"] = self.spec.to_dict()
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> StudyPlan:
+        """Rebuild a plan stored by `to_dict`."""
+        values = dict(values)
+        spec_values = dict(values.pop("spec"))
+        spec = parse_spec(spec_values, name=spec_values["name"])
+        return cls(spec=spec, **{**values, "qualities": tuple(values["qualities"])})
+
+
+def _short_hash(values: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:8]
+
+
+def resolve_plan(*, spec: StudySpec, preset: Preset, task: str, overrides: Overrides = Overrides()) -> StudyPlan:
+    """Combine a spec, a preset and overrides for ``task`` into a concrete `StudyPlan`."""
+    task_spec = get_task(task)
+    backend = resolve_backend(task_spec, overrides.backend)
+    if overrides.qualities is not None:
+        qualities = overrides.qualities
+    else:
+        qualities = spec.qualities or task_spec.qualities
+        preferred = tuple(q for q in preset.qualities if q in qualities)
+        qualities = preferred + tuple(q for q in qualities if q not in preferred)
+        if preset.max_qualities is not None:
+            qualities = qualities[:preset.max_qualities]
+    for quality in qualities:
+        if quality not in task_spec.qualities:
+            raise StudyError(f"task {task_spec.name} has no dataset quality {quality!r}; its qualities: "
+                             f"{', '.join(task_spec.qualities)} (fix --qualities or the spec's qualities)")
+    kind = task_spec.action_kind
+    if not any(kind in METHOD_ACTION_KINDS.get(method, (kind,)) for method in spec.factors.method):
+        raise StudyError(f"study {spec.name!r}: none of its methods ({', '.join(spec.factors.method)}) supports "
+                         f"the {kind} actions of task {task_spec.name}; choose another task or study")
+    seeds = overrides.seeds or preset.seeds or spec.seeds
+    if seeds < preset.min_seeds:
+        raise StudyError(f"--seeds {seeds} conflicts with preset {preset.name!r}, which needs at least "
+                         f"{preset.min_seeds} seeds; raise --seeds or choose another --preset (e.g. smoke)")
+    steps = overrides.steps or preset.steps or spec.steps
+    checkpoint_every = preset.checkpoint_every or max(1, steps // 10)
+    given = overrides.given()
+    if backend == task_spec.default_backend:
+        given.pop("backend", None)
+    name = f"{spec.name}-{task_spec.name}-{preset.name}"
+    if given:
+        name += f"-{_short_hash(given)}"
+    return StudyPlan(
+        study_name=name, spec=spec, preset=preset.name, task=task_spec.name, backend=backend,
+        qualities=tuple(qualities), seeds=seeds, steps=steps,
+        eval_episodes=overrides.eval_episodes or preset.eval_episodes or spec.eval_episodes,
+        batch_size=overrides.batch_size or preset.batch_size or spec.batch_size,
+        hidden=preset.hidden, dataset_episodes=preset.dataset_episodes,
+        population_size=preset.population_size, checkpoint_every=min(checkpoint_every, steps), overrides=given)

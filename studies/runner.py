@@ -1,0 +1,141 @@
+"""The one module that talks to the trainer: datasets for a plan, and a population of grid points trained.
+
+Everything else in studies/ sees only `GridPoint` in and `RunOutcome` out, so a change in omiga's trainer
+API touches this file alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from omiga.config import MemberConfig, NetworkConfig, TrainConfig
+from omiga.tasks import build_dataset, dataset_path, get_task, normalized_score
+from studies.grid import GridPoint
+from studies.plan import StudyPlan
+
+__all__ = ["RunOutcome", "build_missing_datasets", "dataset_file", "population_dir", "train_points"]
+
+PLACEHOLDER_ALPHA = 1.0
+"""α handed to the trainer for methods that ignore it (bc); never reported."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What one finished run reports back to its trial."""
+
+    status: str
+    """"ok" | "diverged" | "failed"."""
+    score: float | None
+    """Final evaluation return (None unless ok)."""
+    win_rate: float | None
+    """Final evaluation win rate (None where the task has no win)."""
+    normalized_score: float | None
+    """(score - random) / (best - random) of the task."""
+    steps: int
+    """Completed gradient steps."""
+    run_dir: str
+    """Directory of the population's checkpoint and result.json."""
+    curve_path: str
+    """result.json holding this run's evaluation curve (member ``member_index``)."""
+    member_index: int
+    """Index of the run in its population."""
+    reason: str | None = None
+    """Why the run diverged or failed."""
+    config: dict[str, Any] | None = None
+    """Resolved trainer config, member config and dataset of the run (provenance)."""
+
+    def user_attrs(self) -> dict[str, Any]:
+        """The outcome as trial user attributes (None-valued fields left out)."""
+        return {key: value for key, value in asdict(self).items() if value is not None}
+
+
+def _data_root() -> Path:
+    env_dir = os.environ.get("OMIGA_DATA_DIR")
+    return Path(env_dir) if env_dir else Path.home() / ".cache" / "omiga" / "datasets"
+
+
+def dataset_file(plan: StudyPlan, quality: str) -> Path:
+    """The dataset of ``quality`` for the plan (a non-default size lives in its own cache subdirectory)."""
+    cache = None if plan.dataset_episodes is None else _data_root() / f"episodes-{plan.dataset_episodes}"
+    return dataset_path(plan.task, quality=quality, cache_dir=cache, backend=plan.backend)
+
+
+def build_missing_datasets(plan: StudyPlan, *, log=print) -> list[Path]:
+    """Build every dataset of the plan that is not on disk yet; return the paths built."""
+    built = []
+    for quality in plan.qualities:
+        path = dataset_file(plan, quality)
+        if path.exists():
+            continue
+        episodes = plan.dataset_episodes or get_task(plan.task).default_episodes
+        log(f"building dataset {plan.task}/{quality} ({episodes} episodes, backend {plan.backend}) -> {path}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        build_dataset(plan.task, quality=quality, episodes=plan.dataset_episodes, seed=0, path=path,
+                      backend=plan.backend)
+        built.append(path)
+    return built
+
+
+def _train_config(plan: StudyPlan, point: GridPoint) -> TrainConfig:
+    network = NetworkConfig() if plan.hidden is None else NetworkConfig(hidden=plan.hidden)
+    return TrainConfig(steps=plan.steps, batch_size=plan.batch_size, mixer=point.mixer or "linear",
+                       method=point.method, network=network, checkpoint_every=plan.checkpoint_every,
+                       eval_episodes=plan.eval_episodes)
+
+
+def _member(point: GridPoint) -> MemberConfig:
+    alpha = PLACEHOLDER_ALPHA if point.alpha is None else point.alpha
+    return MemberConfig(seed=point.seed, alpha=alpha, global_info=point.global_info is not False)
+
+
+def population_dir(study_dir: Path, plan: StudyPlan, points: list[GridPoint]) -> Path:
+    """Run directory named from the config and member list (never the clock), so a retry resumes there."""
+    config = _train_config(plan, points[0]).to_dict()
+    members = [vars(_member(point)) for point in points]
+    digest = hashlib.sha256(json.dumps([config, members], sort_keys=True).encode()).hexdigest()[:12]
+    first = points[0]
+    name = first.method + (f"-{first.mixer}" if first.mixer else "")
+    return Path(study_dir) / "runs" / first.quality / name / digest
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def train_points(plan: StudyPlan, points: list[GridPoint], *, study_dir: Path) -> list[RunOutcome]:
+    """Train ``points`` (same task, quality, method, mixer) as one population and evaluate each run."""
+    from omiga.data import load_dataset
+    from omiga.evaluate import evaluate_population
+    from omiga.train import train_population
+
+    if len({point.population for point in points}) != 1:
+        raise ValueError("train_points needs points of one population (same task, quality, method, mixer)")
+    dataset = load_dataset(dataset_file(plan, points[0].quality))
+    out_dir = population_dir(study_dir, plan, points)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    def evaluate(policy, step: int):
+        return evaluate_population(policy, task=plan.task, episodes=plan.eval_episodes, seed=1_000_003,
+                                   backend=plan.backend)
+
+    config = _train_config(plan, points[0])
+    members = [_member(point) for point in points]
+    results = train_population(dataset, config=config, members=members, out_dir=out_dir, evaluate=evaluate)
+    outcomes = []
+    for index, result in enumerate(results):
+        score = _finite(result.final_return) if result.status == "ok" else None
+        status = result.status if score is not None or result.status != "ok" else "failed"
+        outcomes.append(RunOutcome(
+            status=status, score=score, win_rate=_finite(result.final_win_rate) if score is not None else None,
+            normalized_score=None if score is None else normalized_score(plan.task, score), steps=result.steps,
+            run_dir=str(out_dir), curve_path=str(out_dir / "result.json"), member_index=index,
+            reason=result.reason or (None if status == "ok" else "no finite final evaluation"),
+            config={"train": config.to_dict(), "member": vars(members[index]).copy(),
+                    "dataset": str(dataset_file(plan, points[0].quality)), "backend": plan.backend}))
+    return outcomes

@@ -1,0 +1,198 @@
+"""Study specs: TOML files under ``studies/specs/`` validated into frozen dataclasses.
+
+A spec names the factors of a study and their levels (method, α, mixer, global_info), the seeds, the
+training length and the claims handed to analysis. Presets (``studies/presets.py``) scale a spec; the
+spec's own ``steps`` and ``seeds`` are the paper-scale values.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from omiga.config import METHOD_NAMES, MIXER_NAMES
+from omiga.errors import UnknownNameError
+from omiga.tasks import get_task
+from studies.errors import StudyError
+
+__all__ = [
+    "OMIGA_ONLY_FACTORS",
+    "SPEC_DIR",
+    "Factors",
+    "StudySpec",
+    "load_spec",
+    "parse_spec",
+    "reject_unknown_keys",
+    "spec_names",
+]
+
+SPEC_DIR = Path(__file__).parent / "specs"
+
+OMIGA_ONLY_FACTORS: tuple[str, ...] = ("alpha", "mixer", "global_info")
+"""Factors that only OMIGA has; other methods (bc) are reference rows not crossed with them."""
+
+
+def reject_unknown_keys(where: str, values: Mapping[str, Any], valid: tuple[str, ...]) -> None:
+    """Raise a `StudyError` naming every key of ``values`` not in ``valid`` and listing the valid ones."""
+    unknown = sorted(set(values) - set(valid))
+    if unknown:
+        raise StudyError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                         f"valid keys: {', '.join(valid)}")
+
+
+def _levels(where: str, name: str, values: Any) -> tuple:
+    if not isinstance(values, (list, tuple)):
+        raise StudyError(f"{where}: factors.{name} must be a list of levels, got {values!r}")
+    if not values:
+        raise StudyError(f"{where}: factors.{name} is empty, so the grid is empty; give at least one level")
+    if len(set(values)) != len(values):
+        raise StudyError(f"{where}: factors.{name} repeats a level: {list(values)}")
+    return tuple(values)
+
+
+@dataclass(frozen=True)
+class Factors:
+    """The levels of each factor; the grid crosses them (OMIGA-only factors are not crossed with bc)."""
+
+    method: tuple[str, ...] = ("omiga",)
+    """Update rules: omiga, bc, or every registered one with ``method = "all"`` in TOML."""
+    alpha: tuple[float, ...] = (10.0,)
+    """Regularisation strengths α > 0 of Eq. 13/15 (OMIGA only)."""
+    mixer: tuple[str, ...] = ("linear",)
+    """Mixing networks: linear (the paper's), vdn, qmix (OMIGA only)."""
+    global_info: tuple[bool, ...] = (True,)
+    """Whether the V and π steps use the mixer's weights w (the ablation's off switch; OMIGA only)."""
+    where: str = field(default="factors", compare=False, repr=False)
+    """Where these factors came from, for error messages."""
+
+    def __post_init__(self) -> None:
+        where = self.where
+        for item in fields(self):
+            if item.name != "where":
+                _levels(where, item.name, getattr(self, item.name))
+        for method in self.method:
+            if method not in METHOD_NAMES:
+                raise UnknownNameError("method", method, METHOD_NAMES)
+        for mixer in self.mixer:
+            if mixer not in MIXER_NAMES:
+                raise UnknownNameError("mixer", mixer, MIXER_NAMES)
+        for alpha in self.alpha:
+            if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha) \
+                    or alpha <= 0:
+                raise StudyError(f"{where}: factors.alpha levels must be finite numbers > 0, got {alpha!r}")
+        for flag in self.global_info:
+            if not isinstance(flag, bool):
+                raise StudyError(f"{where}: factors.global_info levels must be true or false, got {flag!r}")
+
+    @classmethod
+    def from_toml(cls, values: Mapping[str, Any], *, where: str) -> Factors:
+        """Validate the ``[factors]`` table (``method = "all"`` expands to every registered method)."""
+        valid = tuple(item.name for item in fields(cls) if item.name != "where")
+        reject_unknown_keys(f"{where} [factors]", values, valid)
+        values = dict(values)
+        if values.get("method") == "all":
+            values["method"] = ("omiga",) + tuple(m for m in METHOD_NAMES if m != "omiga")
+        if "alpha" in values and isinstance(values["alpha"], list):
+            values["alpha"] = [float(a) if isinstance(a, int) and not isinstance(a, bool) else a
+                               for a in values["alpha"]]
+        return cls(**{key: _levels(where, key, value) for key, value in values.items()}, where=where)
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """A declared study: what varies, on which tasks, for how long, and which claims to check."""
+
+    name: str
+    """Study name (the file name without .toml)."""
+    description: str = ""
+    """One line saying what the study asks."""
+    tasks: tuple[str, ...] = ()
+    """Default tasks (``--task`` overrides); empty: ``--task`` is required."""
+    qualities: tuple[str, ...] = ()
+    """Dataset qualities; empty: every quality the task has."""
+    factors: Factors = field(default_factory=Factors)
+    """Levels of method, α, mixer and global_info."""
+    seeds: int = 5
+    """Independent runs per grid point (paper scale; presets change it)."""
+    steps: int = 100_000
+    """Gradient steps per run (paper scale; presets change it)."""
+    eval_episodes: int = 32
+    """Evaluation episodes per run at the end of training."""
+    batch_size: int = 128
+    """Transitions per member per step."""
+    claims: tuple[Mapping[str, Any], ...] = ()
+    """Claims for analysis (plain dicts, schema in analysis/claims.py), e.g. {"kind": "ranks", ...}."""
+
+    def __post_init__(self) -> None:
+        where = f"study spec {self.name!r}"
+        if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
+            raise StudyError(f"{where}: name must be letters, digits, '_' or '-'")
+        for name in ("seeds", "steps", "eval_episodes", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise StudyError(f"{where}: {name} must be an integer >= 1, got {value!r}")
+        for task in self.tasks:
+            get_task(task)  # UnknownNameError listing the known tasks
+        for claim in self.claims:
+            if not isinstance(claim, Mapping) or not isinstance(claim.get("kind"), str):
+                raise StudyError(f"{where}: each [[claims]] entry needs a string 'kind', got {claim!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (recorded in the Optuna study for provenance and remote workers)."""
+        return {
+            "name": self.name, "description": self.description, "tasks": list(self.tasks),
+            "qualities": list(self.qualities), "seeds": self.seeds, "steps": self.steps,
+            "eval_episodes": self.eval_episodes, "batch_size": self.batch_size,
+            "factors": {key: list(getattr(self.factors, key)) for key in ("method", "alpha", "mixer", "global_info")},
+            "claims": [dict(claim) for claim in self.claims],
+        }
+
+
+_SPEC_KEYS = ("name", "description", "tasks", "qualities", "factors", "seeds", "steps", "eval_episodes",
+              "batch_size", "claims")
+
+
+def parse_spec(values: Mapping[str, Any], *, name: str) -> StudySpec:
+    """Validate a parsed TOML document into a `StudySpec` called ``name``."""
+    where = f"study spec {name!r}"
+    reject_unknown_keys(where, values, _SPEC_KEYS)
+    if values.get("name", name) != name:
+        raise StudyError(f"{where}: name = {values['name']!r} differs from the file name; make them equal")
+    for key in ("tasks", "qualities"):
+        if not isinstance(values.get(key, []), list):
+            raise StudyError(f"{where}: {key} must be a list of names, got {values[key]!r}")
+    factors = values.get("factors", {})
+    if not isinstance(factors, Mapping):
+        raise StudyError(f"{where}: factors must be a table [factors]")
+    claims = values.get("claims", [])
+    if not isinstance(claims, list):
+        raise StudyError(f"{where}: claims must be an array of tables [[claims]]")
+    scalars = {key: values[key] for key in ("description", "seeds", "steps", "eval_episodes", "batch_size")
+               if key in values}
+    return StudySpec(name=name, tasks=tuple(values.get("tasks", ())), qualities=tuple(values.get("qualities", ())),
+                     factors=Factors.from_toml(factors, where=where), claims=tuple(claims), **scalars)
+
+
+def spec_names() -> tuple[str, ...]:
+    """Names of the built-in studies (files in ``studies/specs/``)."""
+    return tuple(sorted(path.stem for path in SPEC_DIR.glob("*.toml")))
+
+
+def load_spec(name_or_path: str | Path) -> StudySpec:
+    """Load a built-in study by name, or a spec file by path (``*.toml``)."""
+    text = str(name_or_path)
+    path = Path(text) if text.endswith(".toml") else SPEC_DIR / f"{text}.toml"
+    if not path.is_file():
+        if text.endswith(".toml"):
+            raise StudyError(f"study spec file {text} does not exist; give an existing .toml file")
+        raise StudyError(f"unknown study {text!r}; built-in studies: {', '.join(spec_names())} "
+                         "(or give the path of a .toml spec)")
+    try:
+        values = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise StudyError(f"study spec {path}: invalid TOML ({error}); fix the syntax") from None
+    return parse_spec(values, name=path.stem)

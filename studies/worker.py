@@ -1,0 +1,127 @@
+"""A study worker: claim a population of WAITING trials, train it, tell each trial its outcome; repeat.
+
+Any number of workers (local processes or other machines sharing a database) may run the same loop; the
+queue (studies/queue.py) guarantees that every grid point runs once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+import optuna
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.trial import TrialState
+
+from studies.errors import StudyError
+from studies.grid import GridPoint
+from studies.plan import StudyPlan
+from studies.queue import ClaimedTrial, Heartbeat, claim_population, reap_stale_trials
+from studies.runner import RunOutcome
+
+__all__ = [
+    "DEFAULT_HEARTBEAT_S",
+    "DEFAULT_LEASE_S",
+    "DEFAULT_TRAINER",
+    "PopulationTrain",
+    "resolve_trainer",
+    "run_worker",
+]
+
+PopulationTrain = Callable[..., list[RunOutcome]]
+"""``train(plan, points, *, study_dir) -> one RunOutcome per point`` (default: `studies.runner.train_points`)."""
+
+DEFAULT_TRAINER = "studies.runner:train_points"
+"""The population trainer workers use unless ``--trainer module:function`` names another."""
+DEFAULT_LEASE_S = 120.0
+DEFAULT_HEARTBEAT_S = 10.0
+
+
+def resolve_trainer(target: str | PopulationTrain) -> PopulationTrain:
+    """The trainer named by ``"module:function"`` (a callable is returned unchanged)."""
+    if callable(target):
+        return target
+    module_name, _, function = target.partition(":")
+    try:
+        trainer = getattr(importlib.import_module(module_name), function)
+    except (ImportError, AttributeError, ValueError) as error:
+        raise StudyError(f"--trainer {target!r} cannot be imported ({error}); give module:function, default "
+                         f"{DEFAULT_TRAINER}") from None
+    if not callable(trainer):
+        raise StudyError(f"--trainer {target!r} is not callable; give module:function")
+    return trainer
+
+
+def check_lease(*, lease_s: float, heartbeat_s: float) -> None:
+    """A lease must outlast a few heartbeats, or live workers would be taken for dead."""
+    if not heartbeat_s > 0 or not lease_s >= 3 * heartbeat_s:
+        raise StudyError(f"--lease {lease_s:g} must be at least 3 x --heartbeat {heartbeat_s:g} (and --heartbeat > 0), "
+                         "or running trials of live workers would be retried")
+
+
+def _tell(study: optuna.Study, claimed: ClaimedTrial, outcome: RunOutcome, log: Callable[[str], None]) -> None:
+    trial = claimed.trial
+    try:
+        for key, value in outcome.user_attrs().items():
+            trial.set_user_attr(key, value)
+        if outcome.status == "ok":
+            study.tell(trial, outcome.score)
+        else:
+            study.tell(trial, state=TrialState.FAIL)
+    except UpdateFinishedTrialError:
+        log(f"trial {trial.number} was taken over by another worker (its lease expired); result dropped")
+
+
+def _fail_all(study: optuna.Study, claimed: list[ClaimedTrial], reason: str) -> None:
+    for item in claimed:
+        try:
+            item.trial.set_user_attr("status", "failed")
+            item.trial.set_user_attr("reason", reason[-2000:])
+            study.tell(item.trial, state=TrialState.FAIL)
+        except UpdateFinishedTrialError:
+            pass
+
+
+def _describe(points: list[GridPoint]) -> str:
+    first = points[0]
+    mixer = f" {first.mixer}" if first.mixer else ""
+    return f"{first.quality} {first.method}{mixer}: {len(points)} run{'s' if len(points) > 1 else ''}"
+
+
+def run_worker(*, study: optuna.Study, plan: StudyPlan, study_dir: Path,
+               train: PopulationTrain | str = DEFAULT_TRAINER,
+               lease_s: float = DEFAULT_LEASE_S, heartbeat_s: float = DEFAULT_HEARTBEAT_S,
+               log: Callable[[str], None] = print) -> int:
+    """Run populations until no WAITING trial is left; return the number of trials this worker finished.
+
+    An exception from ``train`` fails the population's trials (status "failed", reason: the traceback) and is
+    re-raised: a broken configuration should stop the study, not loop over every population.
+    """
+    check_lease(lease_s=lease_s, heartbeat_s=heartbeat_s)
+    train = resolve_trainer(train)
+    finished = 0
+    while True:
+        for number in reap_stale_trials(study, lease_s=lease_s):
+            log(f"trial {number} was stale (its worker stopped); re-enqueued to resume from its checkpoint")
+        claimed = claim_population(study, plan)
+        if not claimed:
+            return finished
+        points = [item.point for item in claimed]
+        log(f"training {_describe(points)}")
+        started = time.monotonic()
+        with Heartbeat(study, [item.trial._trial_id for item in claimed], interval_s=heartbeat_s):
+            try:
+                outcomes = train(plan, points, study_dir=study_dir)
+            except BaseException:
+                _fail_all(study, claimed, traceback.format_exc())
+                raise
+        for item, outcome in zip(claimed, outcomes, strict=True):
+            _tell(study, item, outcome, log)
+        scores = [o.score for o in outcomes if o.score is not None]
+        summary = f"mean score {sum(scores) / len(scores):.3g}" if scores else "no finite score"
+        log(f"  done in {time.monotonic() - started:.0f} s: {summary}, "
+            f"{sum(o.status != 'ok' for o in outcomes)} not ok")
+        finished += len(claimed)

@@ -1,0 +1,174 @@
+"""Study specs, presets, plans and the grid: validation errors matched exactly, every point once."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from omiga.config import METHOD_NAMES
+from omiga.errors import UnknownNameError
+from omiga.methods import METHOD_ACTION_KINDS
+from omiga.tasks import get_task
+from studies.errors import StudyError
+from studies.grid import enumerate_grid, population_chunks
+from studies.plan import Overrides, StudyPlan, resolve_plan
+from studies.presets import PRESET_DIR, Preset, load_preset, preset_names
+from studies.spec import SPEC_DIR, StudySpec, load_spec, parse_spec, spec_names
+
+
+def test_every_builtin_spec_and_preset_loads_and_matches_its_file():
+    assert set(spec_names()) >= {"alpha", "mixer", "global_info", "ablation", "baselines"}
+    assert set(preset_names()) == {"smoke", "quick", "paper"}
+    for name in spec_names():
+        spec = load_spec(name)
+        raw = tomllib.loads((SPEC_DIR / f"{name}.toml").read_text())
+        assert isinstance(spec, StudySpec) and spec.name == name
+        assert spec.seeds == raw["seeds"] and spec.steps == raw["steps"]
+        assert len(spec.claims) == len(raw.get("claims", []))
+        for task in ("toy_coop", "smac_corridor", "mamujoco_hopper_3x1"):
+            for preset in preset_names():
+                plan = resolve_plan(spec=spec, preset=load_preset(preset), task=task)
+                assert enumerate_grid(plan)
+                assert StudyPlan.from_dict(plan.to_dict()) == plan
+    for name in preset_names():
+        raw = tomllib.loads((PRESET_DIR / f"{name}.toml").read_text())
+        preset = load_preset(name)
+        assert all(getattr(preset, key) == (tuple(value) if isinstance(value, list) else value)
+                   for key, value in raw.items())
+    assert load_preset("quick").min_seeds >= 3 and load_preset("paper").min_seeds >= 5
+
+
+def test_baselines_covers_every_registered_method_that_fits_the_task():
+    assert set(load_spec("baselines").factors.method) == set(METHOD_NAMES) >= {"omiga", "bc"}
+    for task in ("smac_corridor", "mamujoco_hopper_3x1"):
+        plan = resolve_plan(spec=load_spec("baselines"), preset=load_preset("smoke"), task=task)
+        kind = get_task(task).action_kind
+        expected = {m for m in METHOD_NAMES if kind in METHOD_ACTION_KINDS[m]}
+        assert {p.method for p in enumerate_grid(plan)} == expected
+        assert all(p.alpha is None and p.mixer is None for p in enumerate_grid(plan) if p.method != "omiga")
+
+
+def _spec(**changes):
+    values = {"seeds": 2, "steps": 10, "factors": {"method": ["omiga"], "alpha": [1.0]}}
+    values.update(changes)
+    return parse_spec(values, name="custom")
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"sedes": 3}, ("study spec 'custom': unknown key sedes; valid keys: name, description, tasks, qualities, "
+                    "factors, seeds, steps, eval_episodes, batch_size, claims")),
+    ({"factors": {"alpha": [], "method": ["omiga"]}},
+     "study spec 'custom': factors.alpha is empty, so the grid is empty; give at least one level"),
+    ({"factors": {"alpha": [0.0]}}, "study spec 'custom': factors.alpha levels must be finite numbers > 0, got 0.0"),
+    ({"factors": {"alpha": [-1]}}, "study spec 'custom': factors.alpha levels must be finite numbers > 0, got -1.0"),
+    ({"factors": {"global_info": ["yes"]}},
+     "study spec 'custom': factors.global_info levels must be true or false, got 'yes'"),
+    ({"factors": {"mixers": ["vdn"]}},
+     "study spec 'custom' [factors]: unknown key mixers; valid keys: method, alpha, mixer, global_info"),
+    ({"factors": {"mixer": "vdn"}}, "study spec 'custom': factors.mixer must be a list of levels, got 'vdn'"),
+    ({"factors": {"mixer": ["vdn", "vdn"]}}, "study spec 'custom': factors.mixer repeats a level: ['vdn', 'vdn']"),
+    ({"seeds": 0}, "study spec 'custom': seeds must be an integer >= 1, got 0"),
+    ({"claims": [{"a": 1}]}, "study spec 'custom': each [[claims]] entry needs a string 'kind', got {'a': 1}"),
+    ({"name": "other"}, "study spec 'custom': name = 'other' differs from the file name; make them equal"),
+])
+def test_spec_validation_errors(changes, message):
+    with pytest.raises(StudyError, match=f"^{re.escape(message)}$"):
+        _spec(**changes)
+
+
+@pytest.mark.parametrize(("factors", "message"), [
+    ({"mixer": ["qmax"]}, "unknown mixer 'qmax'; known mixers: linear, qmix, vdn"),
+    ({"method": ["nomethod"]}, f"unknown method 'nomethod'; known methods: {', '.join(sorted(METHOD_NAMES))}"),
+])
+def test_unknown_mixer_or_method_lists_the_known_names(factors, message):
+    with pytest.raises(UnknownNameError, match=f"^{re.escape(message)}$"):
+        _spec(factors=factors)
+
+
+def test_unknown_task_in_a_spec_lists_the_known_tasks():
+    with pytest.raises(UnknownNameError, match=r"^unknown task 'smac_corridoor'; known tasks: .*smac_corridor"):
+        _spec(tasks=["smac_corridoor"])
+
+
+def test_unknown_study_preset_task_and_quality():
+    with pytest.raises(StudyError, match=r"^unknown study 'nope'; built-in studies: ablation, alpha, baselines, "
+                                         r"global_info, mixer \(or give the path of a .toml spec\)$"):
+        load_spec("nope")
+    with pytest.raises(UnknownNameError, match=r"^unknown preset 'fast'; known presets: paper, quick, smoke$"):
+        load_preset("fast")
+    spec, smoke = load_spec("alpha"), load_preset("smoke")
+    with pytest.raises(UnknownNameError, match=r"^unknown task 'smac_nope'; known tasks: "):
+        resolve_plan(spec=spec, preset=smoke, task="smac_nope")
+    with pytest.raises(StudyError, match=r"^task toy_coop has no dataset quality 'expert'; its qualities: good, "
+                                         r"medium, poor \(fix --qualities or the spec's qualities\)$"):
+        resolve_plan(spec=spec, preset=smoke, task="toy_coop", overrides=Overrides(qualities=("expert",)))
+
+
+def test_spec_file_errors(tmp_path: Path):
+    bad = tmp_path / "broken.toml"
+    bad.write_text("seeds = [")
+    with pytest.raises(StudyError, match=r"^study spec .*broken.toml: invalid TOML \(.*\); fix the syntax$"):
+        load_spec(bad)
+    with pytest.raises(StudyError, match=r"^study spec file .*missing.toml does not exist; give an existing"):
+        load_spec(tmp_path / "missing.toml")
+
+
+def test_preset_conflicts_and_bad_values():
+    spec = load_spec("ablation")
+    with pytest.raises(StudyError, match=re.escape(
+            "--seeds 2 conflicts with preset 'paper', which needs at least 5 seeds; raise --seeds or choose "
+            "another --preset (e.g. smoke)")):
+        resolve_plan(spec=spec, preset=load_preset("paper"), task="toy_coop", overrides=Overrides(seeds=2))
+    with pytest.raises(StudyError, match=re.escape("preset 'x': seeds = 1 is below its min_seeds = 3")):
+        Preset(name="x", seeds=1, min_seeds=3)
+    with pytest.raises(StudyError, match=re.escape("--steps must be an integer >= 1, got 0")):
+        Overrides(steps=0)
+    with pytest.raises(StudyError, match=re.escape("--qualities is empty; give a comma-separated list")):
+        Overrides(qualities=())
+
+
+def test_plan_resolution_preset_then_overrides_and_study_name():
+    spec, quick = load_spec("ablation"), load_preset("quick")
+    plan = resolve_plan(spec=spec, preset=quick, task="smac_corridor")
+    assert (plan.study_name, plan.backend, plan.seeds, plan.steps) == ("ablation-smac_corridor-quick", "smax", 3,
+                                                                       quick.steps)
+    assert plan.qualities == ("medium", "poor")  # quick prefers the medium and poor datasets
+    paper = resolve_plan(spec=spec, preset=load_preset("paper"), task="smac_corridor")
+    assert (paper.steps, paper.seeds, paper.qualities) == (spec.steps, 5, ("good", "medium", "poor"))
+    custom = resolve_plan(spec=spec, preset=quick, task="smac_corridor",
+                          overrides=Overrides(steps=7, qualities=("medium", "poor")))
+    assert custom.steps == 7 and custom.qualities == ("medium", "poor")
+    assert re.fullmatch(r"ablation-smac_corridor-quick-[0-9a-f]{8}", custom.study_name)
+
+
+def test_grid_every_point_once_and_bc_not_crossed():
+    plan = resolve_plan(spec=load_spec("ablation"), preset=load_preset("smoke"), task="toy_coop",
+                        overrides=Overrides(qualities=("good", "poor"), seeds=3))
+    points = enumerate_grid(plan)
+    factors = plan.spec.factors
+    omiga = [p for p in points if p.method == "omiga"]
+    bc = [p for p in points if p.method == "bc"]
+    n_levels = len(factors.alpha) * len(factors.mixer) * len(factors.global_info)
+    assert len(omiga) == 2 * 3 * n_levels and len(bc) == 2 * 3
+    assert len({p.key for p in points}) == len(points) == len(set(points))
+    assert all(p.alpha is None and p.mixer is None and p.global_info is None for p in bc)
+    assert set(bc[0].params()) == {"task", "quality", "method", "seed"}
+    assert {(p.quality, p.seed) for p in bc} == {(q, s) for q in ("good", "poor") for s in range(3)}
+    labels = population_chunks(points, size=5)
+    for label in set(labels.values()):
+        members = [p for p in points if labels[p] == label]
+        assert len(members) <= 5 and len({p.population for p in members}) == 1
+
+
+def test_a_study_whose_methods_cannot_act_on_the_task_is_refused():
+    continuous_only = [m for m in METHOD_NAMES if METHOD_ACTION_KINDS[m] == ("continuous",)]
+    if not continuous_only:
+        pytest.skip("no continuous-only method is registered")
+    spec = _spec(factors={"method": continuous_only[:1]})
+    with pytest.raises(StudyError, match=re.escape(
+            f"study 'custom': none of its methods ({continuous_only[0]}) supports the discrete actions of task "
+            "toy_coop; choose another task or study")):
+        resolve_plan(spec=spec, preset=load_preset("smoke"), task="toy_coop")
