@@ -1,4 +1,13 @@
+"""``python -m omiga``.
+
+Idle OpenMP threads that spin make torch many times slower when the cores are shared (see studies/__main__.py),
+so unless the user chose a policy they sleep. This must happen before torch is imported.
+"""
+
+import os
 import sys
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from omiga.cli import main
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from omiga.errors import OmigaError
 
-__all__ = ["main", "COMMANDS"]
+__all__ = ["COMMANDS", "main"]
 
 COMMANDS: tuple[str, ...] = ("train", "datasets", "tasks")
 

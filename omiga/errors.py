@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
-    "OmigaError",
-    "DatasetError",
-    "UnknownNameError",
-    "ConfigError",
     "BackendUnavailableError",
+    "ConfigError",
+    "DatasetError",
+    "OmigaError",
+    "UnknownNameError",
 ]
 
 

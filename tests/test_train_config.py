@@ -86,3 +86,19 @@ def test_a_cuda_device_without_gpu_is_refused(discrete_dataset):
     with pytest.raises(ConfigError, match="device 'cuda' requested but this torch build sees no CUDA GPU"):
         PopulationTrainer(discrete_dataset, config=TrainConfig(steps=1, device="cuda"),
                           members=[MemberConfig(seed=0, alpha=1.0)])
+
+
+def test_cli_passes_method_options_to_the_config(discrete_dataset_file, tmp_path):
+    out = tmp_path / "cql"
+    assert _train_cli(["--dataset", discrete_dataset_file, "--alpha", "1", "--steps", 2, "--batch-size", 8,
+                       "--hidden", 8, "--method", "cql", "--method-option", "alpha=2.5", "--out", out,
+                       "--no-progress"]) == 0
+    saved = json.loads((out / "result.json").read_text())
+    assert saved["provenance"]["config"]["method_options"] == [["alpha", 2.5]]
+
+
+@pytest.mark.parametrize("option", ["alpha", "alpha=", "=2", "alpha=two"])
+def test_cli_rejects_a_malformed_method_option(discrete_dataset_file, tmp_path, option):
+    with pytest.raises(ConfigError, match=f"--method-option must look like NAME=NUMBER .*got {option!r}"):
+        _train_cli(["--dataset", discrete_dataset_file, "--alpha", "1", "--steps", 1, "--method", "cql",
+                    "--method-option", option, "--out", tmp_path])

@@ -16,7 +16,7 @@ from omiga.config import MIXER_NAMES, MemberConfig, NetworkConfig, TrainConfig
 from omiga.errors import ConfigError
 from omiga.methods import method_names
 
-__all__ = ["parse_seeds", "register", "run"]
+__all__ = ["parse_method_options", "parse_seeds", "register", "run"]
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
@@ -34,6 +34,24 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     return seeds
 
 
+def parse_method_options(texts: list[str]) -> tuple[tuple[str, float], ...]:
+    """``["alpha=2", "samples=20"]`` -> ``(("alpha", 2.0), ("samples", 20.0))``; ConfigError on anything else.
+
+    The method's own options dataclass (omiga/methods/options.py) checks the names and values.
+    """
+    options = []
+    for text in texts:
+        name, sep, value = text.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if not sep or not name.strip() or number is None:
+            raise ConfigError(f"--method-option must look like NAME=NUMBER (e.g. alpha=2 for cql), got {text!r}")
+        options.append((name.strip(), number))
+    return tuple(options)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     defaults = TrainConfig(steps=1)
     parser = subparsers.add_parser("train", help="train a population of OMIGA runs on a dataset",
@@ -46,6 +64,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--steps", type=int, required=True, help="gradient steps per member")
     parser.add_argument("--out", type=Path, required=True, help="output directory (result.json, checkpoint.pt)")
     parser.add_argument("--method", default=defaults.method, help=f"update rule: {', '.join(method_names())}")
+    parser.add_argument("--method-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="a hyperparameter of the method (repeatable), e.g. --method cql --method-option alpha=2")
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--lr", type=float, default=defaults.lr)
     parser.add_argument("--gamma", type=float, default=defaults.gamma)
@@ -98,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         mixer=args.mixer, method=args.method, reward_to_go=args.reward_to_go,
         network=NetworkConfig(hidden=args.hidden), checkpoint_every=args.checkpoint_every,
         eval_every=args.eval_every, eval_episodes=args.eval_episodes, device=args.device,
-        matmul_precision=args.matmul_precision,
+        matmul_precision=args.matmul_precision, method_options=parse_method_options(args.method_option),
     )
     members = [MemberConfig(seed=seed, alpha=alpha, global_info=not args.no_global_info)
                for alpha in args.alpha for seed in parse_seeds(args.seeds)]
