@@ -17,7 +17,8 @@ Optional on every kind: ``"task"`` and ``"quality"`` (restrict to one; default a
 default, ``mean`` or ``median``), ``"name"`` (a label for the report). ``where`` defaults to ``{}``;
 ``by`` defaults to ``"method"``. SELECTOR is a dict over the configuration columns ``method``, ``alpha``
 (number), ``mixer``, ``global_info`` (bool), e.g. ``{"global_info": true}``; a group's runs are all ok runs
-matching it, pooled over the other columns. FACTOR is one of those columns.
+matching it, pooled over the other columns. FACTOR is one of those columns or ``quality`` (robustness to the
+dataset's quality: every quality's score within ``within`` of the best quality's).
 
 Claims are judged on ``normalized_score`` (comparable across tasks), resampling runs within each
 task × quality stratum. Each verdict carries the statistic, estimate, CI, number of seeds (smallest group) and,
@@ -49,13 +50,15 @@ from analysis.metrics import metric_function
 from analysis.power import Judge, PowerConfig, seeds_for_decision
 from analysis.scores import CONFIG_COLUMNS
 
-__all__ = ["CLAIM_KINDS", "ClaimVerdict", "evaluate_claim", "evaluate_claims", "select_runs", "validate_claim",
+__all__ = ["CLAIM_KINDS", "ROBUST_FACTORS", "ClaimVerdict", "evaluate_claim", "evaluate_claims", "select_runs", "validate_claim",
            "verdicts_table"]
 
 CLAIM_KINDS = {"improves": {"a", "b"}, "robust": {"factor", "within"}, "ranks": {"order"}}
 _OPTIONAL = {"improves": set(), "robust": {"where"}, "ranks": {"by", "where"}}
 _COMMON = {"kind", "task", "quality", "metric", "name"}
 _CLAIM_METRICS = ("iqm", "mean", "median")
+ROBUST_FACTORS = (*CONFIG_COLUMNS, "quality")
+"""Columns a robust claim may vary: the configuration columns and the dataset quality."""
 
 
 @dataclass(frozen=True)
@@ -115,8 +118,8 @@ def validate_claim(claim: Mapping[str, object]) -> None:
         if key in claim:
             _check_selector(claim[key], key=key)
     if kind == "robust":
-        if claim["factor"] not in CONFIG_COLUMNS:
-            raise ClaimError(f"robust claim factor {claim['factor']!r}: use one of {', '.join(CONFIG_COLUMNS)}")
+        if claim["factor"] not in ROBUST_FACTORS:
+            raise ClaimError(f"robust claim factor {claim['factor']!r}: use one of {', '.join(ROBUST_FACTORS)}")
         within = claim["within"]
         if isinstance(within, bool) or not isinstance(within, (int, float)) or not 0 < within < 1:
             raise ClaimError(f"robust claim within={within!r}: give a fraction in (0, 1), e.g. 0.1")
@@ -167,8 +170,8 @@ def _combine_pairs(codes: Sequence[np.ndarray]) -> np.ndarray:
                     np.where((stacked == REFUTED).any(axis=0), REFUTED, INCONCLUSIVE))
 
 
-class _NoOkRuns(Exception):
-    """A selector matches runs, but none of them finished ok: the claim cannot be judged."""
+class _CannotJudge(Exception):
+    """The study's runs cannot judge the claim (a selected group has no ok run; a factor has a single level)."""
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,7 @@ class _Context:
         if chosen.empty and not select_runs(self.all_runs, selector).empty:
             statuses = select_runs(self.all_runs, selector)["status"].value_counts().sort_index()
             counts = ", ".join(f"{n} {status}" for status, n in statuses.items())
-            raise _NoOkRuns(f"{what} ({_describe(selector)}) has no ok run ({counts})")
+            raise _CannotJudge(f"{what} ({_describe(selector)}) has no ok run ({counts})")
         if chosen.empty:
             raise ClaimError(f"claim {what} ({_describe(selector)}) selects no ok runs: check the values "
                              "against the scores table")
@@ -229,8 +232,8 @@ def _evaluate_robust(ctx: _Context, claim: Mapping[str, object], name: str) -> C
     runs = ctx.group(claim.get("where", {}), what="where")  # type: ignore[arg-type]
     levels = sorted(runs[factor].dropna().unique().tolist())
     if len(levels) < 2:
-        raise ClaimError(f"robust claim on {factor}: the selected runs have {len(levels)} level(s); "
-                         "it needs at least two")
+        raise _CannotJudge(f"{factor} has the single level {levels[0] if levels else 'none'} in this study; "
+                           f"robustness to {factor} needs at least two (vary {factor} in the study)")
     groups = [select_runs(runs, {factor: level}) for level in levels]
     pairs = [ctx.replicates(g) for g in groups]
     verdict, worst, low, high = ratio_band_verdict(np.stack([r for r, _ in pairs]),
@@ -279,10 +282,10 @@ def evaluate_claim(scores: pd.DataFrame, claim: Mapping[str, object], *, reps: i
     name = str(claim.get("name") or _default_name(claim))
     try:
         return _evaluate(ctx, claim, name)
-    except _NoOkRuns as missing:
+    except _CannotJudge as reason:
         return ClaimVerdict(name=name, kind=str(claim["kind"]), verdict="inconclusive", statistic="none",
                             estimate=float("nan"), ci_low=float("nan"), ci_high=float("nan"), n_seeds=0,
-                            seeds_needed="unknown", note=f"cannot judge: {missing}")
+                            seeds_needed="unknown", note=f"cannot judge: {reason}")
 
 
 def _evaluate(ctx: _Context, claim: Mapping[str, object], name: str) -> ClaimVerdict:

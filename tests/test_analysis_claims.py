@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 from test_analysis_scores import synthetic_scores
@@ -55,6 +56,28 @@ def test_a_level_far_below_the_best_refutes_robustness() -> None:
     assert verdict.ci_high < 0.9
 
 
+@pytest.mark.parametrize(("poor_mean", "expected"), [(0.78, "supported"), (0.4, "refuted")])
+def test_robustness_to_dataset_quality_compares_each_quality_with_the_best(poor_mean, expected) -> None:
+    means = {("omiga", 1.0, True): 0.8}
+    frame = pd.concat([synthetic_scores(means, seeds=20, sd=0.02, quality="good"),
+                       synthetic_scores({("omiga", 1.0, True): poor_mean}, seeds=20, sd=0.02, quality="poor",
+                                        rng_seed=1)], ignore_index=True)
+    claim = {"kind": "robust", "factor": "quality", "within": 0.1, "where": {"method": "omiga"}}
+    verdict = evaluate_claim(load_scores(frame), claim, reps=REPS, seed=0, power=FAST_POWER)
+    assert verdict.verdict == expected
+    assert verdict.statistic == "iqm ratio of quality=poor to best quality=good"
+    assert verdict.estimate == pytest.approx(poor_mean / 0.8, abs=0.02)
+
+
+def test_robustness_to_a_factor_with_one_level_is_reported_as_not_judgeable() -> None:
+    claim = {"kind": "robust", "factor": "quality", "within": 0.1}
+    verdict = evaluate_claim(load_scores(synthetic_scores({("omiga", 1.0, True): 0.8})), claim, reps=REPS, seed=0,
+                             power=FAST_POWER)
+    assert (verdict.verdict, verdict.seeds_needed) == ("inconclusive", "unknown")
+    assert verdict.note == ("cannot judge: quality has the single level good in this study; robustness to quality "
+                            "needs at least two (vary quality in the study)")
+
+
 def test_a_too_small_sample_is_inconclusive_and_asks_for_more_seeds() -> None:
     means = {("omiga", 1.0, True): 0.6, ("omiga", 1.0, False): 0.5}
     verdict = judge(IMPROVES_GLOBAL, means, seeds=2, sd=0.2)
@@ -94,7 +117,7 @@ def test_claims_can_be_restricted_to_a_task_and_quality() -> None:
     ({**IMPROVES_GLOBAL, "alpha": 1}, "claim 1: improves claim has unknown key(s) alpha"),
     ({**IMPROVES_GLOBAL, "a": {"lr": 1}}, "claim 1: claim a selects on ['lr']: select on method, alpha"),
     ({"kind": "robust", "factor": "alpha", "within": 1.5}, "robust claim within=1.5: give a fraction in (0, 1)"),
-    ({"kind": "robust", "factor": "lr", "within": 0.1}, "robust claim factor 'lr': use one of method"),
+    ({"kind": "robust", "factor": "lr", "within": 0.1}, "robust claim factor 'lr': use one of method, alpha, mixer, global_info, quality"),
     ({"kind": "ranks", "order": "omiga"}, "ranks claim order='omiga': give a list of at least two values"),
     ({**IMPROVES_GLOBAL, "metric": "max"}, "claim metric 'max' is unknown: use one of iqm, mean, median"),
 ])
