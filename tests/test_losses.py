@@ -19,14 +19,6 @@ from omiga.stacked import member_generators
 N_ACTIONS = 4
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors gain nothing from threads, and 2 spinning threads collapse on a shared 2-core CI box."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def _tabular_problem(seed: int = 0):
     """Two agents; behaviour μ_i, Q_i(a), w_i; a batch of 10 dataset actions whose frequencies are exactly μ."""

@@ -16,13 +16,6 @@ from omiga.train import train_population
 MEMBERS = [MemberConfig(seed=0, alpha=1.0), MemberConfig(seed=3, alpha=4.0, global_info=False)]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @dataclass(frozen=True)
 class _Score:

@@ -15,14 +15,6 @@ from omiga.trainer import PopulationTrainer
 SMALL = NetworkConfig(hidden=32, mixer_hidden=8)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny networks gain nothing from threads, and 2 spinning threads collapse on a shared 2-core CI box."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def _config(**overrides) -> TrainConfig:
     return TrainConfig(**{"steps": 200, "batch_size": 16, "network": SMALL, **overrides})
