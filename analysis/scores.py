@@ -60,11 +60,15 @@ def _read_table(source: pd.DataFrame | str | Path) -> pd.DataFrame:
     path = Path(source)
     if not path.is_file():
         raise ScoresTableError(f"scores table {path} does not exist: pass the path of a scores.csv or .parquet")
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    if path.suffix == ".csv":
-        return pd.read_csv(path)
-    raise ScoresTableError(f"scores table {path} has suffix {path.suffix!r}: write it as .csv or .parquet")
+    if path.suffix not in (".csv", ".parquet"):
+        raise ScoresTableError(f"scores table {path} has suffix {path.suffix!r}: write it as .csv or .parquet")
+    try:
+        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except Exception as error:  # noqa: BLE001 - pandas/pyarrow raise many types for an unreadable file
+        detail = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        raise ScoresTableError(
+            f"scores table {path} cannot be read as {path.suffix[1:]} ({type(error).__name__}: {detail}): it is "
+            "empty, truncated or not a scores table; re-export it with `python -m studies export`") from None
 
 
 def _parse_bool(value: object, *, row: int) -> object:

@@ -10,22 +10,27 @@ from typing import Any
 
 import torch
 
-from omiga.errors import ConfigError
+from omiga.errors import ConfigError, output_error
 
 __all__ = ["load_checkpoint", "save_checkpoint", "write_json_atomic"]
 
 
 def _atomic_write(path: Path, write: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise output_error(path, error) from error
     try:
         with os.fdopen(handle, "wb") as stream:
             write(stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as error:
         Path(temp).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise output_error(path, error) from error
         raise
 
 
@@ -38,8 +43,11 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     """Load a checkpoint written by :func:`save_checkpoint` (``weights_only=True``, onto the CPU)."""
     try:
         return torch.load(Path(path), map_location="cpu", weights_only=True)
-    except Exception as error:  # corrupt or foreign file
-        raise ConfigError(f"cannot read checkpoint {path}: {error}; delete it to start the run afresh") from error
+    except Exception as error:  # corrupt or foreign file, or pickled objects that weights_only refuses
+        detail = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        raise ConfigError(f"cannot read checkpoint {path} ({type(error).__name__}: {detail}): it is truncated, "
+                          "corrupted or holds more than tensors and plain values (refused: checkpoints load "
+                          "with weights_only=True); delete it to start the run afresh") from error
 
 
 def write_json_atomic(data: object, path: Path) -> None:

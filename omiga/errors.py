@@ -42,3 +42,19 @@ class UnknownNameError(OmigaError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
+
+
+class OutputError(OmigaError, OSError):
+    """An output file could not be written (disk full, read-only directory); nothing half-written is left.
+
+    Also an ``OSError`` (``errno`` kept), so callers that handle I/O errors keep working.
+    """
+
+
+def output_error(path: object, error: OSError) -> OutputError:
+    """The `OutputError` for ``error`` raised while writing ``path``, naming the cause and the fix."""
+    cause = error.strerror or str(error)
+    wrapped = OutputError(f"cannot write {path}: {cause}; free disk space or choose a writable directory, then "
+                          "rerun the same command (files written before are intact)")
+    wrapped.errno = error.errno
+    return wrapped

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from analysis import DEFAULT_BOOTSTRAP_REPS, AnalysisError
 from reports.build import build_report
+from reports.files import ReportWriteError
 
 __all__ = ["load_claims_file", "main"]
 
@@ -62,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         files = build_report(scores=args.scores, out_dir=args.out, claims=claims,
                              study_name=args.study_name or args.out.resolve().name,
                              backend_note=args.backend_note, bootstrap_reps=args.reps, seed=args.seed)
-    except (_UsageError, AnalysisError) as error:
+    except (_UsageError, AnalysisError, ReportWriteError) as error:
         if args.debug:
             raise
         parser.exit(2, f"{parser.prog}: error: {error}\n")

@@ -10,21 +10,37 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["write_atomic", "write_bytes_atomic", "write_text_atomic"]
+__all__ = ["ReportWriteError", "write_atomic", "write_bytes_atomic", "write_text_atomic"]
+
+
+class ReportWriteError(Exception):
+    """A report file could not be written (disk full, read-only directory); the previous file is intact."""
+
+    def __init__(self, path: Path, error: OSError) -> None:
+        super().__init__(f"cannot write {path}: {error.strerror or error}; free disk space or pass a writable "
+                         "--out directory, then rerun (files written before are intact)")
 
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(temporary_path)`` and move the result to ``path``; the temporary file is removed on error."""
+    """Call ``write(temporary_path)`` and move the result to ``path``; the temporary file is removed on error.
+
+    An ``OSError`` (disk full, read-only directory) becomes :class:`ReportWriteError` naming ``path``.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
+    except OSError as error:
+        raise ReportWriteError(path, error) from error
     os.close(handle)
     temporary = Path(name)
     try:
         write(temporary)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise ReportWriteError(path, error) from error
         raise
     return path
 

@@ -21,6 +21,7 @@ from omiga.errors import OmigaError
 from studies.errors import StudyError
 from studies.plan import Overrides, StudyPlan, resolve_plan
 from studies.presets import DEFAULT_PRESET, load_preset, preset_names
+from studies.retry import DEFAULT_STORAGE_PATIENCE_S
 from studies.session import STORAGE_ENV, export_study, load_named_study, run_study
 from studies.spec import load_spec, spec_names
 from studies.worker import DEFAULT_HEARTBEAT_S, DEFAULT_LEASE_S, DEFAULT_TRAINER, run_worker
@@ -53,6 +54,9 @@ def _add_storage_options(parser: argparse.ArgumentParser) -> None:
                         help="SQLAlchemy URL, e.g. postgresql://USER:PASSWORD@HOST/DB (default: a journal file "
                              f"under results/<study>/; also read from ${STORAGE_ENV})")
     parser.add_argument("--results-dir", type=Path, default=Path("results"), help="default results/")
+    parser.add_argument("--storage-patience", type=float, default=DEFAULT_STORAGE_PATIENCE_S, metavar="SECONDS",
+                        help="how long to retry (with backoff) a database that stopped answering "
+                             f"(default {DEFAULT_STORAGE_PATIENCE_S:g})")
 
 
 def _add_worker_options(parser: argparse.ArgumentParser) -> None:
@@ -111,7 +115,7 @@ def _run(args: argparse.Namespace) -> int:
     for plan in _plans(args):
         csv_path = run_study(plan=plan, storage_url=args.storage, results_dir=args.results_dir,
                              workers=args.workers, lease_s=args.lease, heartbeat_s=args.heartbeat,
-                             train=args.trainer)
+                             train=args.trainer, storage_patience_s=args.storage_patience)
         if args.command == "all":
             from studies.reporting import render_report
 
@@ -121,7 +125,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    study, plan = load_named_study(name=args.name, storage_url=args.storage, results_dir=args.results_dir)
+    study, plan = load_named_study(name=args.name, storage_url=args.storage, results_dir=args.results_dir,
+                                   storage_patience_s=args.storage_patience)
     finished = run_worker(study=study, plan=plan, study_dir=args.results_dir / plan.study_name,
                           lease_s=args.lease, heartbeat_s=args.heartbeat, train=args.trainer)
     print(f"worker {os.getpid()}: {finished} trials finished")
@@ -131,7 +136,8 @@ def _worker(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     names = [args.name] if args.name else [plan.study_name for plan in _plans(args)]
     for name in names:
-        study, plan = load_named_study(name=name, storage_url=args.storage, results_dir=args.results_dir)
+        study, plan = load_named_study(name=name, storage_url=args.storage, results_dir=args.results_dir,
+                                       storage_patience_s=args.storage_patience)
         print(f"scores: {export_study(study, plan, results_dir=args.results_dir)}")
     return 0
 

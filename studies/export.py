@@ -14,6 +14,7 @@ import optuna
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
+from omiga.errors import output_error
 from studies.plan import StudyPlan
 
 __all__ = ["SCORE_COLUMNS", "scores_frame", "write_scores"]
@@ -64,20 +65,29 @@ def scores_frame(study: optuna.Study, plan: StudyPlan) -> pd.DataFrame:
 
 
 def _atomic(path: Path, write) -> None:
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """``write(tmp)`` then rename onto ``path``; on any error the temp file is removed and ``path`` untouched."""
+    try:
+        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise output_error(path, error) from error
     os.close(handle)
     try:
         write(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise output_error(path, error) from error
         raise
 
 
 def write_scores(frame: pd.DataFrame, *, out_dir: Path) -> tuple[Path, Path]:
     """Write ``scores.csv`` and ``scores.parquet`` into ``out_dir`` atomically; return both paths."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise output_error(out_dir, error) from error
     csv_path, parquet_path = out_dir / "scores.csv", out_dir / "scores.parquet"
     _atomic(csv_path, lambda tmp: frame.to_csv(tmp, index=False))
     _atomic(parquet_path, lambda tmp: frame.to_parquet(tmp, index=False))

@@ -24,6 +24,7 @@ import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial, TrialState
 
+from studies.errors import StudyError
 from studies.grid import GridPoint, enumerate_grid, param_choices, population_chunks
 from studies.plan import StudyPlan
 
@@ -191,6 +192,8 @@ class Heartbeat:
                     self._storage.set_trial_user_attr(trial_id, "heartbeat", time.time())
                 except UpdateFinishedTrialError:
                     self._ids.remove(trial_id)  # taken over as stale by another worker
+                except StudyError:  # the storage stayed unreachable past its patience: the lease will expire
+                    return
 
     def __enter__(self) -> Self:
         self._thread.start()

@@ -21,6 +21,7 @@ from studies.errors import StudyError
 from studies.export import scores_frame, write_scores
 from studies.plan import StudyPlan
 from studies.queue import enqueue_grid, reap_stale_trials
+from studies.retry import DEFAULT_STORAGE_PATIENCE_S
 from studies.runner import build_missing_datasets
 from studies.storage import dashboard_command, journal_path, mask_url, open_storage
 from studies.worker import (
@@ -39,11 +40,12 @@ STORAGE_ENV = "OMIGA_STUDY_STORAGE"
 """Environment variable through which local workers get the storage URL (kept out of the process list)."""
 
 
-def open_plan_study(*, plan: StudyPlan, storage_url: str | None, results_dir: Path, workers: int = 1) -> optuna.Study:
+def open_plan_study(*, plan: StudyPlan, storage_url: str | None, results_dir: Path, workers: int = 1,
+                    storage_patience_s: float = DEFAULT_STORAGE_PATIENCE_S) -> optuna.Study:
     """Create or load the study of ``plan``; refuse one that was created from a different plan."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study_dir = Path(results_dir) / plan.study_name
-    storage = open_storage(url=storage_url, study_dir=study_dir, workers=workers)
+    storage = open_storage(url=storage_url, study_dir=study_dir, workers=workers, patience_s=storage_patience_s)
     study = optuna.create_study(study_name=plan.study_name, storage=storage, direction="maximize",
                                 load_if_exists=True)
     stored = study.user_attrs.get("plan")
@@ -59,7 +61,8 @@ def open_plan_study(*, plan: StudyPlan, storage_url: str | None, results_dir: Pa
     return study
 
 
-def load_named_study(*, name: str, storage_url: str | None, results_dir: Path) -> tuple[optuna.Study, StudyPlan]:
+def load_named_study(*, name: str, storage_url: str | None, results_dir: Path,
+                     storage_patience_s: float = DEFAULT_STORAGE_PATIENCE_S) -> tuple[optuna.Study, StudyPlan]:
     """Load an existing study by its full name (a worker or ``export`` needs nothing else)."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study_dir = Path(results_dir) / name
@@ -67,7 +70,7 @@ def load_named_study(*, name: str, storage_url: str | None, results_dir: Path) -
         known = sorted(p.name for p in Path(results_dir).glob("*") if journal_path(p).exists())
         raise StudyError(f"no study {name!r} under {results_dir}/ (known: {', '.join(known) or 'none'}); run "
                          "`python -m studies run ...` first, or pass --storage for a database study")
-    storage = open_storage(url=storage_url, study_dir=study_dir)
+    storage = open_storage(url=storage_url, study_dir=study_dir, patience_s=storage_patience_s)
     try:
         study = optuna.load_study(study_name=name, storage=storage)
     except KeyError:
@@ -95,13 +98,14 @@ def export_study(study: optuna.Study, plan: StudyPlan, *, results_dir: Path) -> 
 
 
 def _spawn_workers(*, plan: StudyPlan, storage_url: str | None, results_dir: Path, workers: int,
-                   lease_s: float, heartbeat_s: float, trainer: str) -> None:
+                   lease_s: float, heartbeat_s: float, trainer: str, storage_patience_s: float) -> None:
     threads = max(1, (os.cpu_count() or 1) // workers)
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     if storage_url is not None:
         env[STORAGE_ENV] = storage_url
     command = [sys.executable, "-m", "studies", "worker", "--name", plan.study_name, "--results-dir",
-               str(results_dir), "--lease", str(lease_s), "--heartbeat", str(heartbeat_s), "--trainer", trainer]
+               str(results_dir), "--lease", str(lease_s), "--heartbeat", str(heartbeat_s), "--trainer", trainer,
+               "--storage-patience", str(storage_patience_s)]
     processes = [subprocess.Popen(command, env=env) for _ in range(workers)]
     codes = [process.wait() for process in processes]
     if any(codes):
@@ -111,7 +115,8 @@ def _spawn_workers(*, plan: StudyPlan, storage_url: str | None, results_dir: Pat
 
 def run_study(*, plan: StudyPlan, storage_url: str | None, results_dir: Path, workers: int = 1,
               lease_s: float = DEFAULT_LEASE_S, heartbeat_s: float = DEFAULT_HEARTBEAT_S,
-              train: PopulationTrain | str = DEFAULT_TRAINER, log: Callable[[str], None] = print) -> Path:
+              train: PopulationTrain | str = DEFAULT_TRAINER, log: Callable[[str], None] = print,
+              storage_patience_s: float = DEFAULT_STORAGE_PATIENCE_S) -> Path:
     """Run every trial of ``plan`` not yet finished (resuming), then export; return the scores.csv path."""
     if workers < 1:
         raise StudyError(f"--workers must be >= 1, got {workers}")
@@ -120,7 +125,8 @@ def run_study(*, plan: StudyPlan, storage_url: str | None, results_dir: Path, wo
     resolve_trainer(train)  # fail before any work when it cannot be imported
     check_lease(lease_s=lease_s, heartbeat_s=heartbeat_s)
     results_dir = Path(results_dir)
-    study = open_plan_study(plan=plan, storage_url=storage_url, results_dir=results_dir, workers=workers)
+    study = open_plan_study(plan=plan, storage_url=storage_url, results_dir=results_dir, workers=workers,
+                            storage_patience_s=storage_patience_s)
     study_dir = results_dir / plan.study_name
     study.set_user_attr("command", " ".join(mask_url(arg) for arg in sys.argv))
     log(f"study {plan.study_name}: watch it with `{dashboard_command(url=storage_url, study_dir=study_dir)}`")
@@ -134,7 +140,8 @@ def run_study(*, plan: StudyPlan, storage_url: str | None, results_dir: Path, wo
                    heartbeat_s=heartbeat_s, log=log)
     else:
         _spawn_workers(plan=plan, storage_url=storage_url, results_dir=results_dir, workers=workers,
-                       lease_s=lease_s, heartbeat_s=heartbeat_s, trainer=train)
+                       lease_s=lease_s, heartbeat_s=heartbeat_s, trainer=train,
+                       storage_patience_s=storage_patience_s)
     counts = trial_counts(study)
     if counts.get("running") or counts.get("waiting"):
         log(f"note: {counts.get('running', 0)} trials still running elsewhere, {counts.get('waiting', 0)} "

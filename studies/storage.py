@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import optuna
@@ -16,6 +17,7 @@ from optuna.storages.journal import JournalFileBackend
 
 from omiga.errors import BackendUnavailableError
 from studies.errors import StudyError
+from studies.retry import DEFAULT_STORAGE_PATIENCE_S, RetryingStorage
 
 __all__ = ["JOURNAL_NAME", "dashboard_command", "journal_path", "mask_url", "open_storage"]
 
@@ -46,6 +48,7 @@ def _with_installed_driver(url: str) -> str:
 
 
 def _open_database(url: str) -> RDBStorage:
+    """The RDBStorage at ``url``; refuses at once (no retry) when the server cannot be reached now."""
     url = _with_installed_driver(url)
     scheme = url.split("://", 1)[0]
     driver = _DRIVERS.get(scheme, f"the SQLAlchemy driver for {scheme!r}")
@@ -65,8 +68,13 @@ def _open_database(url: str) -> RDBStorage:
                          "the host, port and credentials") from None
 
 
-def open_storage(*, url: str | None, study_dir: Path, workers: int = 1) -> BaseStorage:
-    """The storage at ``url``, or the journal file in ``study_dir`` when ``url`` is None."""
+def open_storage(*, url: str | None, study_dir: Path, workers: int = 1,
+                 patience_s: float = DEFAULT_STORAGE_PATIENCE_S) -> BaseStorage:
+    """The storage at ``url``, or the journal file in ``study_dir`` when ``url`` is None.
+
+    A database must be reachable now (a typo should fail fast); once open, calls that cannot reach it are
+    retried with backoff for up to ``patience_s`` seconds (`studies.retry.RetryingStorage`).
+    """
     if url is None:
         Path(study_dir).mkdir(parents=True, exist_ok=True)
         return JournalStorage(JournalFileBackend(str(journal_path(study_dir))))
@@ -76,8 +84,12 @@ def open_storage(*, url: str | None, study_dir: Path, workers: int = 1) -> BaseS
     if url.startswith("sqlite") and workers > 1:
         raise StudyError("SQLite cannot be shared by several workers; omit --storage (journal file) or use "
                          "postgresql://... with --workers")
+    if not patience_s >= 0:
+        raise StudyError(f"--storage-patience must be >= 0 seconds, got {patience_s:g}")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return _open_database(url)
+    database = optuna.storages.get_storage(_open_database(url))  # Optuna's cache in front of the database
+    return RetryingStorage(database, name=mask_url(url), patience_s=patience_s,
+                           log=lambda line: print(line, file=sys.stderr, flush=True))
 
 
 def dashboard_command(*, url: str | None, study_dir: Path) -> str:

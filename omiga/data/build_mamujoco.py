@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from omiga.checkpoint import save_checkpoint
 from omiga.data.behavior_mamujoco import BehaviorPolicy, load_behavior_checkpoint, single_torch_thread
 from omiga.data.behavior_mamujoco_sac import REPLAY_FIELDS, SACConfig, SACRun, train_sac_behavior
 from omiga.data.io import save_dataset
@@ -98,10 +99,7 @@ def load_or_train_sac_run(*, task_name: str, env_config: MaMuJoCoConfig, sac: SA
     description = (f"SAC (joint action, state input, hidden {list(sac.hidden)}) trained online by omiga for "
                    f"{sac.total_steps} steps, seed {seed}, episode cap {env_config.max_episode_steps}")
     run = train_sac_behavior(env_config=env_config, config=sac, seed=seed, description=description)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-    torch.save(run.to_checkpoint(), tmp)
-    os.replace(tmp, cache)
+    save_checkpoint(run.to_checkpoint(), cache)  # atomic: temp file removed on error
     return run
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from omiga.data.schema import ARRAY_FIELDS, DatasetAttrs, OfflineDataset, legacy_backend
 from omiga.data.validate import validate_dataset
-from omiga.errors import DatasetError
+from omiga.errors import DatasetError, output_error
 
 __all__ = ["dataset_digest", "load_dataset", "read_dataset_file", "save_dataset", "validate_file"]
 
@@ -30,8 +30,11 @@ _REBUILD = "rebuild it with `python -m omiga datasets build` or re-import it wit
 def save_dataset(dataset: OfflineDataset, path: str | os.PathLike[str]) -> Path:
     """Write ``dataset`` to ``path`` atomically (temp file, fsync, rename); returns the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise output_error(path, error) from error
     os.close(fd)
     try:
         os.chmod(tmp_name, 0o666 & ~_current_umask())  # mkstemp creates 0600; match a normally created file
@@ -46,8 +49,10 @@ def save_dataset(dataset: OfflineDataset, path: str | os.PathLike[str]) -> Path:
         with open(tmp_name, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
-    except BaseException:
+    except BaseException as error:
         Path(tmp_name).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise output_error(path, error) from error
         raise
     _fsync_directory(path.parent)
     return path
