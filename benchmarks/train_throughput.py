@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import queue as queue_module
 import resource
 import time
 from dataclasses import asdict, dataclass
@@ -119,6 +120,17 @@ def _run_row(queue, kind: str, shapes: str, members: int, budget_s: float, threa
     queue.put(asdict(row))
 
 
+def _row_of(process, queue, label: str) -> dict:
+    """The row the subprocess puts on ``queue``; a clear error instead of a hang when it dies first."""
+    while True:
+        try:
+            return queue.get(timeout=1.0)
+        except queue_module.Empty:
+            if not process.is_alive():
+                raise SystemExit(f"error: benchmark row {label} failed (exit code {process.exitcode}); "
+                                 "run it as `python -m benchmarks.train_throughput` from the repository root")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="about 1 s per row instead of 5 s")
@@ -139,7 +151,7 @@ def main() -> None:
         process = context.Process(target=_run_row, args=(queue, kind, shapes, members, budget, args.threads,
                                                          args.device, precision))
         process.start()
-        rows.append(queue.get())
+        rows.append(_row_of(process, queue, f"{kind} {precision} {shapes} M={members}"))
         process.join()
     reference = rows[0]["member_steps_per_s"]
     for row in rows:

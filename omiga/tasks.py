@@ -19,6 +19,7 @@ from omiga.errors import BackendUnavailableError, ConfigError, UnknownNameError
 
 __all__ = [
     "BACKENDS",
+    "SMAX_BEHAVIOR_VERSION",
     "BackendSpec",
     "TaskSpec",
     "backend_available",
@@ -126,12 +127,19 @@ class TaskSpec:
         return self.backends[0]
 
 
+SMAX_BEHAVIOR_VERSION = 2
+"""Version of the scripted SMAX behaviour policies (`omiga.data.behavior_smax`), written into every SMAX
+dataset's ``behavior`` attribute as ``smax-behavior-v<N>``; bump it whenever the quality policies change so that
+`dataset_path` never reuses cached files built by older ones. v1: qualities differed by ε only; v2: per-episode
+hold/scatter mixtures."""
+
+
 def _smac_task(name: str, *, scenario: str, best: float, random: float, description: str) -> TaskSpec:
     """A SMAC map: SMAX stand-in by default, real StarCraft II when installed.
 
-    ``random`` / ``best``: mean SMAC-scale return of a uniform random policy and of the "good" scripted
-    policy in the SMAX stand-in (measured: 128 battles, 64 for 2c_vs_64zg; corridor best from its
-    1000-episode good dataset).
+    ``random`` / ``best``: mean SMAC-scale return of a uniform random policy (128 battles, 64 for 2c_vs_64zg)
+    and of the "good" scripted policy (behaviour v2) in the SMAX stand-in (its 200-episode good dataset of
+    seed 0; corridor: its 1000-episode one).
     """
     return TaskSpec(name=name, family="smac", backends=("smax", "sc2"), action_kind="discrete",
                     qualities=SMAC_QUALITIES, has_win_rate=True, score_name="return", random_score=random,
@@ -154,16 +162,16 @@ _SMAX_NOTE = ("SMAX (jaxmarl) stand-in, not StarCraft II: continuous 2-D unit si
 _TASKS: dict[str, TaskSpec] = {
     task.name: task
     for task in (
-        _smac_task("smac_corridor", scenario="corridor", best=19.21, random=6.24, description=(
+        _smac_task("smac_corridor", scenario="corridor", best=19.26, random=6.24, description=(
             "6 zealots vs 24 zerglings in a walled corridor (SMAX stand-in for SMAC 'corridor'): an open ally "
             "area, a narrow choke and an open enemy area; units cannot leave the walkable region. " + _SMAX_NOTE
             + " See docs/corridor.md for the exact differences (map size, stats, walls).")),
-        _smac_task("smac_5m_vs_6m", scenario="5m_vs_6m", best=6.69, random=1.58, description=(
+        _smac_task("smac_5m_vs_6m", scenario="5m_vs_6m", best=6.24, random=1.58, description=(
             "5 marines vs 6 marines in the open (SMAX scenario, same unit mix as SMAC 5m_vs_6m). " + _SMAX_NOTE)),
-        _smac_task("smac_6h_vs_8z", scenario="6h_vs_8z", best=9.83, random=4.81, description=(
+        _smac_task("smac_6h_vs_8z", scenario="6h_vs_8z", best=9.61, random=4.81, description=(
             "6 hydralisks vs 8 zealots in the open (SMAX scenario, same unit mix as SMAC 6h_vs_8z). "
             + _SMAX_NOTE)),
-        _smac_task("smac_2c_vs_64zg", scenario="2c_vs_64zg", best=15.33, random=5.14, description=(
+        _smac_task("smac_2c_vs_64zg", scenario="2c_vs_64zg", best=14.24, random=5.14, description=(
             "Stand-in for SMAC 2c_vs_64zg: SMAX has no colossus, so 2 stalker slots with SC2 colossus "
             "health, range and radius (splash approximated by 40 single-target damage) fight 64 zerglings "
             "(melee range 2) on an open map with a plateau only the allies can climb. " + _SMAX_NOTE)),
@@ -284,7 +292,9 @@ def dataset_path(task: TaskSpec | str, *, quality: str, cache_dir: Path | None =
                  backend: str | None = None) -> Path:
     """Where the built dataset of ``task`` and ``quality`` lives: ``<cache>/<task>/<backend>-<quality>.h5``.
 
-    The cache directory is ``cache_dir``, else ``$OMIGA_DATA_DIR``, else ``~/.cache/omiga/datasets``.
+    The cache directory is ``cache_dir``, else ``$OMIGA_DATA_DIR``, else ``~/.cache/omiga/datasets``. SMAX files
+    carry the behaviour version in their name (``smax-v<SMAX_BEHAVIOR_VERSION>-<quality>.h5``): files built by
+    older behaviour policies are never reused, and never touched either.
     """
     spec = get_task(task)
     name = resolve_backend(spec, backend)
@@ -293,7 +303,8 @@ def dataset_path(task: TaskSpec | str, *, quality: str, cache_dir: Path | None =
     if cache_dir is None:
         env_dir = os.environ.get("OMIGA_DATA_DIR")
         cache_dir = Path(env_dir) if env_dir else Path.home() / ".cache" / "omiga" / "datasets"
-    return Path(cache_dir) / spec.name / f"{name}-{quality}.h5"
+    version = f"-v{SMAX_BEHAVIOR_VERSION}" if name == "smax" else ""
+    return Path(cache_dir) / spec.name / f"{name}{version}-{quality}.h5"
 
 
 def normalized_score(task: TaskSpec | str, score: float) -> float:

@@ -1,13 +1,17 @@
-"""SMAX dataset builder: schema-valid files, deterministic for a seed."""
+"""SMAX dataset builder: schema-valid files, deterministic for a seed; behaviour strategies drawn per episode;
+cached files of older behaviour versions are set aside."""
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 import pytest
 
+from omiga.data.behavior_smax import ScriptedPolicy, episode_keys, partial_act
 from omiga.data.io import load_dataset
+from omiga.envs.smax_scenarios import get_scenario
 from omiga.errors import UnknownNameError
-from omiga.tasks import build_dataset
+from omiga.tasks import SMAX_BEHAVIOR_VERSION, build_dataset, dataset_path, make_vector_env
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +27,9 @@ def test_small_build_is_schema_valid(built):
     assert data.attrs.task == "smac_corridor" and data.attrs.quality == "medium"
     assert data.attrs.source == "built" and data.attrs.seed == 5 and data.attrs.n_episodes == 3
     assert data.attrs.backend == "smax" and "backend" not in data.attrs.behavior
-    assert "SMAX scenario corridor" in data.attrs.behavior and "epsilon=0.3" in data.attrs.behavior
+    assert "SMAX scenario corridor" in data.attrs.behavior
+    assert "scatter_prob=0.6" in data.attrs.behavior and "epsilon=0.05" in data.attrs.behavior
+    assert f"smax-behavior-v{SMAX_BEHAVIOR_VERSION}" in data.attrs.behavior
     assert data.obs.shape[1:] == (6, 387) and data.state.shape[1:] == (360,)
     assert data.actions.dtype == np.int64 and data.avail_actions.dtype == np.bool_
     taken = np.take_along_axis(data.avail_actions, data.actions[..., None], axis=-1)
@@ -43,3 +49,31 @@ def test_same_seed_gives_identical_arrays(built):
 def test_unknown_quality_is_named(tmp_path):
     with pytest.raises(UnknownNameError, match="'expert'"):
         build_dataset("smac_corridor", quality="expert", episodes=1, seed=0, path=tmp_path / "x.h5")
+
+
+def test_mixed_policy_plays_one_strategy_per_episode():
+    """With ε = 0, every episode of a 50/50 mixture acts exactly as pure hold or as pure scatter, and both occur."""
+    scenario = get_scenario("corridor")
+    step = make_vector_env("smac_corridor", n_envs=1, seed=3).reset(seed=3)
+    obs, avail = step.obs[0], step.avail_actions[0]
+    key = jax.random.PRNGKey(0)
+
+    def actions(scatter_prob, episode_key):
+        act = partial_act(ScriptedPolicy(scatter_prob=scatter_prob, epsilon=0.0), scenario)
+        return np.asarray(act(obs, avail, key, episode_key))
+
+    keys = episode_keys(7, 0, 64)
+    hold, scatter = actions(0.0, keys[0]), actions(1.0, keys[0])
+    assert not np.array_equal(hold, scatter)  # the strategies disagree at the start
+    mixed = [actions(0.5, k) for k in keys]
+    is_scatter = [np.array_equal(a, scatter) for a in mixed]
+    assert all(s or np.array_equal(a, hold) for a, s in zip(mixed, is_scatter))
+    assert 16 <= sum(is_scatter) <= 48  # Binomial(64, 0.5): outside this range with probability < 1e-4
+
+
+def test_cached_files_of_older_behaviour_versions_are_never_reused(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMIGA_DATA_DIR", str(tmp_path))
+    current = dataset_path("smac_corridor", quality="medium")
+    assert current.name == f"smax-v{SMAX_BEHAVIOR_VERSION}-medium.h5"
+    monkeypatch.setattr("omiga.tasks.SMAX_BEHAVIOR_VERSION", SMAX_BEHAVIOR_VERSION + 1)
+    assert dataset_path("smac_corridor", quality="medium") != current

@@ -1,9 +1,10 @@
 """Build SMAC-style datasets (good / medium / poor) by rolling scripted policies out in SMAX battles.
 
 Episode i of a build with seed s is battle ``fold_in(PRNGKey(s), i)`` (the same battle that slot i of
-``SmaxVectorEnv.reset(seed=s)`` plays) and its behaviour policy draws its random choices from
-``fold_in(fold_in(PRNGKey(s + 1), i), t)`` at step t, so a build is deterministic for a seed and does not
-depend on how episodes are batched. Battles are rolled out in chunks of vmapped environments.
+``SmaxVectorEnv.reset(seed=s)`` plays); its behaviour policy draws its strategy from the episode key
+``fold_in(PRNGKey(s + 1), i)`` and its exploration from ``fold_in(episode key, t)`` at step t, so a build is
+deterministic for a seed and does not depend on how episodes are batched. Battles are rolled out in chunks
+of vmapped environments.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from omiga.data.behavior_smax import ScriptedPolicy, behavior_policy, partial_act
+from omiga.data.behavior_smax import ScriptedPolicy, behavior_policy, episode_keys, partial_act
 from omiga.data.io import save_dataset
 from omiga.data.schema import OfflineDataset
 from omiga.envs.smax import SmaxBattles, _reset_battles, _step_battles, battles_for
@@ -57,8 +58,7 @@ def rollout_smax_episodes(battles: SmaxBattles, policy: ScriptedPolicy, *, episo
 
 
 def _rollout_chunk(battles: SmaxBattles, act, *, seed: int, offset: int, n_envs: int) -> dict[str, np.ndarray]:
-    policy_keys = jax.vmap(lambda e: jax.random.fold_in(jax.random.PRNGKey(seed + 1), e))(
-        jnp.arange(offset, offset + n_envs))
+    policy_keys = episode_keys(seed + 1, offset, n_envs)
     state, outputs = _jit_reset(battles, jnp.asarray(seed, dtype=jnp.uint32), n_envs, offset)
     records: dict[str, list[np.ndarray]] = {k: [] for k in ("obs", "state", "avail_actions", "actions",
                                                                "rewards", "terminals", "truncations")}
@@ -95,6 +95,6 @@ def _jit_reset(battles: SmaxBattles, seed: jax.Array, n_envs: int, offset: int):
 
 @partial(jax.jit, static_argnums=(0, 1))
 def _jit_act_and_step(battles: SmaxBattles, act, state, obs, avail, policy_keys, t):
-    actions = act(obs, avail, jax.vmap(jax.random.fold_in, in_axes=(0, None))(policy_keys, t))
+    actions = act(obs, avail, jax.vmap(jax.random.fold_in, in_axes=(0, None))(policy_keys, t), policy_keys)
     state, outputs = _step_battles(battles, state, actions)
     return actions, state, outputs
