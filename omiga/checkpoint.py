@@ -3,40 +3,29 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import torch
 
-from omiga.errors import ConfigError, output_error
+from omiga.atomic import write_atomic
+from omiga.errors import ConfigError
 
 __all__ = ["load_checkpoint", "save_checkpoint", "write_json_atomic"]
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise output_error(path, error) from error
-    try:
-        with os.fdopen(handle, "wb") as stream:
+def _write_stream(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    def to_file(temporary: Path) -> None:
+        with open(temporary, "wb") as stream:
             write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException as error:
-        Path(temp).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise output_error(path, error) from error
-        raise
+
+    write_atomic(path, to_file)
 
 
 def save_checkpoint(payload: dict[str, Any], path: Path) -> None:
     """``torch.save`` the payload (tensors, plain containers, numbers, strings) to ``path`` atomically."""
-    _atomic_write(Path(path), lambda stream: torch.save(payload, stream))
+    _write_stream(Path(path), lambda stream: torch.save(payload, stream))
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
@@ -53,4 +42,4 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
 def write_json_atomic(data: object, path: Path) -> None:
     """Write ``data`` as indented JSON to ``path`` atomically."""
     text = json.dumps(data, indent=2, sort_keys=False, allow_nan=True) + "\n"
-    _atomic_write(Path(path), lambda stream: stream.write(text.encode()))
+    _write_stream(Path(path), lambda stream: stream.write(text.encode()))

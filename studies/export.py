@@ -6,14 +6,13 @@ reported once, from its best trial (complete, then diverged, then failed).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import optuna
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
+from omiga.atomic import write_atomic
 from omiga.errors import output_error
 from studies.plan import StudyPlan
 
@@ -64,23 +63,6 @@ def scores_frame(study: optuna.Study, plan: StudyPlan) -> pd.DataFrame:
     return frame.sort_values(order, na_position="first", kind="stable").reset_index(drop=True)
 
 
-def _atomic(path: Path, write) -> None:
-    """``write(tmp)`` then rename onto ``path``; on any error the temp file is removed and ``path`` untouched."""
-    try:
-        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise output_error(path, error) from error
-    os.close(handle)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException as error:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise output_error(path, error) from error
-        raise
-
-
 def write_scores(frame: pd.DataFrame, *, out_dir: Path) -> tuple[Path, Path]:
     """Write ``scores.csv`` and ``scores.parquet`` into ``out_dir`` atomically; return both paths."""
     out_dir = Path(out_dir)
@@ -89,6 +71,6 @@ def write_scores(frame: pd.DataFrame, *, out_dir: Path) -> tuple[Path, Path]:
     except OSError as error:
         raise output_error(out_dir, error) from error
     csv_path, parquet_path = out_dir / "scores.csv", out_dir / "scores.parquet"
-    _atomic(csv_path, lambda tmp: frame.to_csv(tmp, index=False))
-    _atomic(parquet_path, lambda tmp: frame.to_parquet(tmp, index=False))
+    write_atomic(csv_path, lambda tmp: frame.to_csv(tmp, index=False))
+    write_atomic(parquet_path, lambda tmp: frame.to_parquet(tmp, index=False))
     return csv_path, parquet_path

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import h5py
 import numpy as np
 
+from omiga.atomic import write_atomic
 from omiga.data.schema import ARRAY_FIELDS, DatasetAttrs, OfflineDataset, legacy_backend
 from omiga.data.validate import validate_dataset
-from omiga.errors import DatasetError, output_error
+from omiga.errors import DatasetError
 
 __all__ = ["dataset_digest", "load_dataset", "read_dataset_file", "save_dataset", "validate_file"]
 
@@ -29,16 +29,9 @@ _REBUILD = "rebuild it with `python -m omiga datasets build` or re-import it wit
 
 def save_dataset(dataset: OfflineDataset, path: str | os.PathLike[str]) -> Path:
     """Write ``dataset`` to ``path`` atomically (temp file, fsync, rename); returns the path."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise output_error(path, error) from error
-    os.close(fd)
-    try:
-        os.chmod(tmp_name, 0o666 & ~_current_umask())  # mkstemp creates 0600; match a normally created file
-        with h5py.File(tmp_name, "w") as file:
+
+    def write(temporary: Path) -> None:
+        with h5py.File(temporary, "w") as file:
             for name, array in dataset.arrays().items():
                 if array is not None:
                     file.create_dataset(name, data=array, compression="gzip", compression_opts=4,
@@ -46,16 +39,8 @@ def save_dataset(dataset: OfflineDataset, path: str | os.PathLike[str]) -> Path:
             for key, value in dataset.attrs.to_dict().items():
                 if value is not None:
                     file.attrs[key] = value
-        with open(tmp_name, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException as error:
-        Path(tmp_name).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise output_error(path, error) from error
-        raise
-    _fsync_directory(path.parent)
-    return path
+
+    return write_atomic(path, write)
 
 
 def read_dataset_file(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, object]]:
@@ -118,20 +103,3 @@ def _python_value(value: object) -> object:
     return value
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_directory(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # not supported on every platform (e.g. Windows)
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
