@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -33,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from omiga.atomic import write_atomic
 from omiga.errors import ConfigError
 
 __all__ = [
@@ -191,17 +191,7 @@ class BehaviorPolicy:
 
 def save_behavior_checkpoint(policy: BehaviorPolicy, path: str | os.PathLike[str]) -> Path:
     """Write ``policy`` as a behaviour checkpoint at ``path`` atomically (temp file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(policy.to_checkpoint(), tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, lambda temporary: torch.save(policy.to_checkpoint(), temporary))
 
 
 def load_behavior_checkpoint(path: str | os.PathLike[str], *, n_agents: int, obs_dim: int, state_dim: int,
