@@ -117,9 +117,10 @@ def _run(args: argparse.Namespace) -> int:
                              workers=args.workers, lease_s=args.lease, heartbeat_s=args.heartbeat,
                              train=args.trainer, storage_patience_s=args.storage_patience)
         if args.command == "all":
-            from studies.reporting import render_report
+            from studies.reporting import render_report, verdict_lines
 
             index = render_report(plan=plan, scores_csv=csv_path, out_dir=_report_dir(args, plan))
+            print("claims:", *verdict_lines(index.parent), sep="\n")
             print(f"report: {index}")
     return 0
 

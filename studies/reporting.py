@@ -6,7 +6,7 @@ from pathlib import Path
 
 from studies.plan import StudyPlan
 
-__all__ = ["render_report"]
+__all__ = ["render_report", "verdict_lines"]
 
 
 def render_report(*, plan: StudyPlan, scores_csv: Path, out_dir: Path) -> Path:
@@ -16,3 +16,13 @@ def render_report(*, plan: StudyPlan, scores_csv: Path, out_dir: Path) -> Path:
     files = build_report(scores=Path(scores_csv), out_dir=Path(out_dir), claims=[dict(c) for c in plan.spec.claims],
                          study_name=f"{plan.study_name} ({plan.task}, backend {plan.backend})")
     return files.index
+
+
+def verdict_lines(report_dir: Path) -> list[str]:
+    """One line per claim of the report in ``report_dir``: verdict, claim, estimate and 95% CI."""
+    import pandas as pd
+
+    verdicts = pd.read_csv(Path(report_dir) / "claims.csv", dtype={"note": "string", "seeds_needed": "string"})
+    return [f"{row.verdict:>12}  {row.name}: {row.statistic} {row.estimate:.3g} [{row.ci_low:.3g}, {row.ci_high:.3g}], "
+            f"n={row.n_seeds}" + (f" ({row.note})" if isinstance(row.note, str) and row.note else "")
+            for row in verdicts.itertuples(index=False)]

@@ -43,3 +43,8 @@ def test_nox_study_smoke_writes_scores_and_report(tmp_path: Path):
     scores = pd.read_csv(tmp_path / "results" / "ablation-toy_coop-smoke" / "scores.csv")
     assert len(scores) == 26 and set(scores["status"]) == {"ok"}
     assert "bc" in (report_dir / "table.md").read_text()
+    verdicts = output.split("claims:\n", 1)[1].split("report:", 1)[0].splitlines()
+    claims = pd.read_csv(report_dir / "claims.csv")
+    assert [line.split(":", 1)[0].split(maxsplit=1) for line in verdicts] == [
+        [verdict, name] for verdict, name in zip(claims["verdict"], claims["name"])]
+    assert "cannot judge: quality has the single level medium in this study" in verdicts[-1]
