@@ -41,3 +41,18 @@ def continuous_dataset() -> OfflineDataset:
 def discrete_dataset_file(discrete_dataset: OfflineDataset, tmp_path: Path) -> Path:
     """``discrete_dataset`` saved as HDF5 under tmp_path."""
     return save_dataset(discrete_dataset, tmp_path / "discrete.h5")
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """``$OMIGA_TEST_POSTGRES_URL`` once a server answers there (``.ci/run`` starts one); the test skips otherwise."""
+    url = os.environ.get("OMIGA_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("set OMIGA_TEST_POSTGRES_URL=postgresql://USER:PASSWORD@127.0.0.1:5432/DB to run this test")
+    from studies.storage import mask_url, open_storage
+
+    try:
+        open_storage(url=url, study_dir=Path("."))
+    except Exception as error:  # noqa: BLE001 - any failure means no usable server
+        pytest.skip(f"PostgreSQL at {mask_url(url)} is not reachable: {error}")
+    return url

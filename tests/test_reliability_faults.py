@@ -165,19 +165,6 @@ SLOW_TRAINER = textwrap.dedent('''
 ''')
 
 
-def _postgres_url() -> str:
-    url = os.environ.get("OMIGA_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("set OMIGA_TEST_POSTGRES_URL=postgresql://USER:PASSWORD@127.0.0.1:5432/DB to run this test")
-    from studies.storage import open_storage
-
-    try:
-        open_storage(url=url, study_dir=Path("."))
-    except Exception as error:  # noqa: BLE001 - any failure means no usable server
-        pytest.skip(f"PostgreSQL is not reachable: {type(error).__name__}")
-    return url
-
-
 def _unique_spec(tmp_path: Path, base: str = "ablation") -> Path:
     """A copy of a built-in spec under a unique name, so runs sharing the database never meet."""
     from studies.spec import SPEC_DIR
@@ -196,8 +183,8 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_a_postgres_outage_mid_study_is_retried_and_nothing_is_lost(tmp_path: Path):
-    url = _postgres_url()
+def test_a_postgres_outage_mid_study_is_retried_and_nothing_is_lost(tmp_path: Path, postgres_url: str):
+    url = postgres_url
     prefix, rest = url.split("@", 1)
     host_port, database = rest.split("/", 1)
     proxy = _TcpProxy(int(host_port.rsplit(":", 1)[1]) if ":" in host_port else 5432)
@@ -242,8 +229,8 @@ def test_a_postgres_outage_mid_study_is_retried_and_nothing_is_lost(tmp_path: Pa
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_three_workers_on_one_postgres_study_run_every_point_once(tmp_path: Path):
-    url = _postgres_url()
+def test_three_workers_on_one_postgres_study_run_every_point_once(tmp_path: Path, postgres_url: str):
+    url = postgres_url
     from studies.grid import enumerate_grid
     from studies.plan import resolve_plan
     from studies.presets import load_preset

@@ -72,23 +72,10 @@ def test_two_local_workers_share_one_journal(tmp_path: Path, fake_trainer_env):
                        study_dir / "scores.csv")
 
 
-def _postgres_url() -> str:
-    url = os.environ.get("OMIGA_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("set OMIGA_TEST_POSTGRES_URL=postgresql://USER:PASSWORD@127.0.0.1:5432/DB to run this test")
-    from studies.storage import mask_url, open_storage
-
-    try:
-        open_storage(url=url, study_dir=Path("."))
-    except Exception as error:  # noqa: BLE001 - any failure means no usable server
-        pytest.skip(f"PostgreSQL at {mask_url(url)} is not reachable: {error}")
-    return url
-
-
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_two_workers_share_one_postgres_study(tmp_path: Path, fake_trainer_env):
-    url = _postgres_url()
+def test_two_workers_share_one_postgres_study(tmp_path: Path, fake_trainer_env, postgres_url: str):
+    url = postgres_url
     from studies.storage import open_storage
 
     storage = open_storage(url=url, study_dir=tmp_path)
