@@ -48,16 +48,16 @@ class StackedLinear(nn.Module):
                 self.bias[member, 0].copy_(bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.out_features == 1:  # a batched mat-vec is ~4x faster as multiply-and-sum on CPU
-            return (x * self.weight.transpose(1, 2)).sum(-1, keepdim=True) + self.bias
+        if self.out_features == 1:  # a batched mat-vec is faster as multiply-and-sum on CPU (forward + backward)
+            return (x * self.weight.transpose(1, 2).to(x.dtype)).sum(-1, keepdim=True) + self.bias
         return torch.baddbmm(self.bias, x, self.weight)
 
 
 class StackedMLP(nn.Module):
     """Per-agent MLP ``[features, one-hot agent id] -> hidden -> hidden -> out`` with ReLU, stacked over members.
 
-    The one-hot id is never materialised: the first layer's weight rows for the id are added as a per-agent
-    bias, which equals concatenating the id to the input (the official code's form) in value and gradient.
+    The one-hot id is concatenated to the input (the official code's form), so the first layer is one
+    ``baddbmm`` over contiguous weights, like the others.
     """
 
     def __init__(self, in_features: int, n_agents: int, hidden: int, out_features: int, *,
@@ -70,10 +70,9 @@ class StackedMLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x [M, B, N, in] -> [M, B, N, out]`` (float32 even under bfloat16 autocast)."""
-        n_members, batch, n_agents, features = x.shape
-        weight = self.layer1.weight
-        agent_bias = (self.layer1.bias + weight[:, features:]).unsqueeze(1)  # [M, 1, N, hidden]
-        h = torch.bmm(x.reshape(n_members, batch * n_agents, features), weight[:, :features])
-        h = torch.relu_(h.view(n_members, batch, n_agents, -1) + agent_bias)
-        h = torch.relu_(self.layer2(h.view(n_members, batch * n_agents, -1)))
-        return self.head(h).view(n_members, batch, n_agents, -1).float()
+        n_members, batch, n_agents, _ = x.shape
+        agent_id = torch.eye(n_agents, dtype=x.dtype, device=x.device).expand(n_members, batch, -1, -1)
+        x = torch.cat([x, agent_id], dim=-1).view(n_members, batch * n_agents, -1)
+        h = torch.relu_(self.layer1(x))
+        h = torch.relu_(self.layer2(h))
+        return self.head(h).reshape(n_members, batch, n_agents, -1).float()
