@@ -9,6 +9,9 @@ import sys
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from omiga.allocator import keep_freed_memory
 from omiga.cli import main
+
+keep_freed_memory()
 
 sys.exit(main())

@@ -10,6 +10,9 @@ import sys
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from omiga.allocator import keep_freed_memory
 from studies.cli import main
+
+keep_freed_memory()
 
 sys.exit(main())
