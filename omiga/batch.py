@@ -108,11 +108,16 @@ class BatchSampler:
             next_avail_actions=None if self.avail is None else self.avail[following], noise=noise,
         )
 
+    def advance(self) -> tuple[torch.Tensor, MemberNoise]:
+        """The dataset steps ``[M, B]`` of the next batch and the noise of this step; counts one draw."""
+        steps, noise = self.sample_indices(), MemberNoise(keys=self.noise_keys, step=self.draws)
+        self.draws += 1
+        return steps, noise
+
     def sample(self) -> Batch:
         """The next batch of every member, with the noise of this step."""
-        batch = self.gather(self.sample_indices(), noise=MemberNoise(keys=self.noise_keys, step=self.draws))
-        self.draws += 1
-        return batch
+        steps, noise = self.advance()
+        return self.gather(steps, noise=noise)
 
     def state_dict(self) -> dict[str, object]:
         """Generator states and the current chunk, so a resumed run draws the same indices."""

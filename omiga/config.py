@@ -15,13 +15,16 @@ from omiga.errors import ConfigError, UnknownNameError
 from omiga.methods import method_names
 from omiga.methods.options import method_options
 
-__all__ = ["METHOD_NAMES", "MIXER_NAMES", "MemberConfig", "NetworkConfig", "TrainConfig"]
+__all__ = ["GRAPHABLE_METHODS", "METHOD_NAMES", "MIXER_NAMES", "MemberConfig", "NetworkConfig", "TrainConfig"]
 
 MIXER_NAMES: tuple[str, ...] = ("linear", "qmix", "vdn")
 """Mixers known to :mod:`omiga.mixers` (kept here so configuration can be validated without torch)."""
 
 METHOD_NAMES: tuple[str, ...] = method_names()
 """Update rules registered in :mod:`omiga.methods`."""
+
+GRAPHABLE_METHODS: tuple[str, ...] = ("bc", "omiga")
+"""Update rules whose step draws no host-side randomness, so that a CUDA graph can replay it."""
 
 
 def _require(condition: bool, message: str) -> None:
@@ -90,6 +93,9 @@ class TrainConfig:
     matmul_precision: str = "float32"
     """float32 (faithful default) or bfloat16: run the V/Q/π networks' matrix products under autocast in
     bfloat16 (parameters, optimiser, mixers and losses stay float32); about 2x faster on CPUs with AVX512-BF16."""
+    cuda_graph: bool = False
+    """On a CUDA device, capture the whole training step (batch gather, losses, backward, clipping, Adam, target
+    update) in a CUDA graph after a few eager steps and replay it (omiga.graphed); methods omiga and bc only."""
 
     def __post_init__(self) -> None:
         _positive_int("TrainConfig", "steps", self.steps)
@@ -117,6 +123,14 @@ class TrainConfig:
                  f"TrainConfig.matmul_precision must be 'float32' or 'bfloat16', got {self.matmul_precision!r}")
         _require(self.device == "cpu" or self.device.startswith("cuda"),
                  f"TrainConfig.device must be 'cpu' or 'cuda[:k]', got {self.device!r}")
+        _require(isinstance(self.cuda_graph, bool), f"TrainConfig.cuda_graph must be a bool, got {self.cuda_graph!r}")
+        if self.cuda_graph:
+            _require(self.device.startswith("cuda"),
+                     f"TrainConfig.cuda_graph needs a CUDA device, got device {self.device!r}; "
+                     "set device 'cuda' or cuda_graph False")
+            _require(self.method in GRAPHABLE_METHODS,
+                     f"TrainConfig.cuda_graph supports the methods {', '.join(GRAPHABLE_METHODS)} (the baselines "
+                     f"draw step-dependent noise on the host), got method {self.method!r}; set cuda_graph False")
 
     def to_dict(self) -> dict[str, object]:
         """Plain nested dict (for result.json and checkpoints)."""

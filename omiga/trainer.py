@@ -5,6 +5,8 @@ A step samples each member's batch, computes the method's per-member losses, bac
 per group (policy, Q + mixer, V; as the official code's three optimisers), takes one Adam step (elementwise,
 so stacked parameters are independent optimisers; no weight decay, no amsgrad) and soft-updates the targets.
 
+On a CUDA device with ``TrainConfig.cuda_graph`` the update is captured once and replayed (:mod:`omiga.graphed`).
+
 Divergence: each step records, without a device sync, the first step at which a member's loss was not finite.
 Every ``check_every`` steps the trainer synchronises, also checks the parameters, and freezes the members that
 broke: their parameters (online and target) are restored after every later update, so the others go on unaffected.
@@ -16,10 +18,11 @@ from collections.abc import Sequence
 
 import torch
 
-from omiga.batch import BatchSampler
+from omiga.batch import Batch, BatchSampler
 from omiga.config import MemberConfig, TrainConfig
 from omiga.data.schema import OfflineDataset
 from omiga.errors import ConfigError
+from omiga.graphed import GRAPH_WARMUP_STEPS, GraphedUpdate, run_on_side_stream
 from omiga.methods import check_action_kind, get_update_rule
 from omiga.networks import ActionSpace, PopulationNetworks
 from omiga.population import MemberTensors
@@ -46,7 +49,7 @@ class PopulationTrainer:
                                        generators=member_generators(seeds, "init")).to(config.device)
         self.groups = self.nets.optimised_groups()
         params = [p for group in self.groups.values() for p in group]
-        self.optimizer = torch.optim.Adam(params, lr=config.lr, fused=True)
+        self.optimizer = torch.optim.Adam(params, lr=config.lr, fused=True, capturable=config.cuda_graph)
         self._all_params = list(self.nets.parameters())  # online and target: a frozen member keeps all
         self.sampler = BatchSampler(dataset, seeds=seeds, batch_size=config.batch_size, device=config.device,
                                     reward_to_go=config.reward_to_go)
@@ -62,12 +65,41 @@ class PopulationTrainer:
         self.last_losses = torch.zeros(n, 0)
         self._first_bad_step = torch.full((n,), -1, dtype=torch.int64, device=config.device)
         self._bad_losses: torch.Tensor | None = None
+        self._step_counter = torch.zeros((), dtype=torch.int64, device=config.device)  # self.step, on the device
+        self._graph: GraphedUpdate | None = None
+        self._eager_steps = 0  # eager steps since the last (re)start, before a CUDA graph is captured
 
     # -- the step --------------------------------------------------------------------------------------
     def train_step(self) -> None:
-        """One gradient step of every active member."""
-        batch = self.sampler.sample()
-        with torch.autocast(device_type=self._device_type, dtype=torch.bfloat16, enabled=self._bfloat16):
+        """One gradient step of every active member (replayed from a CUDA graph once one is captured)."""
+        frozen = [i for i, alive in enumerate(self.active) if not alive]
+        saved = [p.detach()[frozen].clone() for p in self._all_params] if frozen else []
+        steps, noise = self.sampler.advance()
+        if self._graph is not None:
+            self._graph.replay(steps)
+        elif self.config.cuda_graph and self._eager_steps >= GRAPH_WARMUP_STEPS:
+            self._graph = GraphedUpdate(self._update_on_steps, steps)
+            self._graph.replay(steps)
+        elif self.config.cuda_graph:
+            run_on_side_stream(lambda: self._update(self.sampler.gather(steps, noise=noise)))
+            self._eager_steps += 1
+        else:
+            self._update(self.sampler.gather(steps, noise=noise))
+        if frozen:
+            with torch.no_grad():
+                for p, old in zip(self._all_params, saved):
+                    p[frozen] = old
+        self.step += 1
+        if self.step % self.config.check_every == 0:
+            self.check_divergence()
+
+    def _update_on_steps(self, steps: torch.Tensor) -> None:
+        self._update(self.sampler.gather(steps))
+
+    def _update(self, batch: Batch) -> None:
+        """Losses, one backward pass, per-member clipping, Adam and the target update; no host sync."""
+        with torch.autocast(device_type=self._device_type, dtype=torch.bfloat16, enabled=self._bfloat16,
+                            cache_enabled=not self.config.cuda_graph):
             losses, _ = self.update_rule(self.nets, batch, self.member_tensors, self.config)
         stacked = torch.stack(list(losses.values()), dim=1)  # [M, n_losses]
         self.optimizer.zero_grad(set_to_none=True)
@@ -75,18 +107,10 @@ class PopulationTrainer:
         if self.config.grad_clip > 0:
             for group in self.groups.values():
                 self._clip_per_member(group)
-        frozen = [i for i, alive in enumerate(self.active) if not alive]
-        saved = [p.detach()[frozen].clone() for p in self._all_params] if frozen else []
         self.optimizer.step()
         self.nets.update_targets(self.config.tau)
-        if frozen:
-            with torch.no_grad():
-                for p, old in zip(self._all_params, saved):
-                    p[frozen] = old
-        self.step += 1
+        self._step_counter.add_(1)
         self._record(tuple(losses), stacked.detach())
-        if self.step % self.config.check_every == 0:
-            self.check_divergence()
 
     def _clip_per_member(self, params: list[torch.nn.Parameter]) -> None:
         grads = [p.grad for p in params if p.grad is not None]
@@ -103,8 +127,8 @@ class PopulationTrainer:
         if self._bad_losses is None:
             self._bad_losses = torch.zeros_like(values)
         newly_bad = ~torch.isfinite(values).all(1) & (self._first_bad_step < 0)
-        self._first_bad_step = torch.where(newly_bad, self.step, self._first_bad_step)
-        self._bad_losses = torch.where(newly_bad.unsqueeze(1), values, self._bad_losses)
+        self._first_bad_step.copy_(torch.where(newly_bad, self._step_counter, self._first_bad_step))
+        self._bad_losses.copy_(torch.where(newly_bad.unsqueeze(1), values, self._bad_losses))
 
     # -- divergence -----------------------------------------------------------------------------------
     def check_divergence(self) -> list[int]:
@@ -154,3 +178,5 @@ class PopulationTrainer:
         self.divergences = {int(k): (int(v[0]), str(v[1])) for k, v in state["divergences"].items()}
         self.loss_names, self.last_losses = tuple(state["loss_names"]), state["last_losses"]
         self._first_bad_step, self._bad_losses = state["first_bad_step"], state["bad_losses"]
+        self._step_counter.fill_(self.step)
+        self._graph, self._eager_steps = None, 0  # the optimiser's state tensors are new: capture again

@@ -77,6 +77,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--eval-episodes", type=int, default=defaults.eval_episodes)
     parser.add_argument("--no-eval", action="store_true", help="skip evaluation even when the task has an env")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--cuda-graph", action="store_true",
+                        help="capture the training step in a CUDA graph and replay it (with --device cuda)")
     parser.add_argument("--matmul-precision", default=defaults.matmul_precision, choices=("float32", "bfloat16"),
                         help="bfloat16 autocast of the networks' matrix products (about 2x faster on CPU)")
     parser.add_argument("--threads", type=int, default=None,
@@ -118,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         mixer=args.mixer, method=args.method, reward_to_go=args.reward_to_go,
         network=NetworkConfig(hidden=args.hidden), checkpoint_every=args.checkpoint_every,
         eval_every=args.eval_every, eval_episodes=args.eval_episodes, device=args.device,
-        matmul_precision=args.matmul_precision, method_options=parse_method_options(args.method_option),
+        matmul_precision=args.matmul_precision, cuda_graph=args.cuda_graph, method_options=parse_method_options(args.method_option),
     )
     members = [MemberConfig(seed=seed, alpha=alpha, global_info=not args.no_global_info)
                for alpha in args.alpha for seed in parse_seeds(args.seeds)]
