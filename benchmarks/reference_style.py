@@ -40,12 +40,13 @@ class ReferenceStyleOmiga:
 
     def __init__(self, *, n_agents: int, obs_dim: int, act_dim: int, state_dim: int, hidden: int = 256,
                  mixer_hidden: int = 64, alpha: float = 10.0, lr: float = 5e-4, gamma: float = 0.99,
-                 tau: float = 0.005, grad_clip: float = 1.0):
+                 tau: float = 0.005, grad_clip: float = 1.0, device: str = "cpu"):
         self.n_agents, self.alpha, self.gamma, self.tau, self.grad_clip = n_agents, alpha, gamma, tau, grad_clip
-        self.v = _mlp(obs_dim + n_agents, hidden, 1)
-        self.q = _mlp(obs_dim + act_dim + n_agents, hidden, 1)
-        self.actor = _mlp(obs_dim + n_agents, hidden, 2 * act_dim)
-        self.mixer = _Mixer(state_dim, n_agents, mixer_hidden)
+        self.device = device
+        self.v = _mlp(obs_dim + n_agents, hidden, 1).to(device)
+        self.q = _mlp(obs_dim + act_dim + n_agents, hidden, 1).to(device)
+        self.actor = _mlp(obs_dim + n_agents, hidden, 2 * act_dim).to(device)
+        self.mixer = _Mixer(state_dim, n_agents, mixer_hidden).to(device)
         self.v_target, self.q_target, self.mixer_target = (copy.deepcopy(m) for m in (self.v, self.q, self.mixer))
         self.q_params = list(self.q.parameters()) + list(self.mixer.parameters())
         self.optimizers = {"v": torch.optim.Adam(self.v.parameters(), lr), "q": torch.optim.Adam(self.q_params, lr),
@@ -60,7 +61,7 @@ class ReferenceStyleOmiga:
 
     def train_step(self, obs, actions, state, rewards, terminals, next_obs, next_state) -> dict[str, float]:
         batch = obs.shape[0]
-        ids = torch.eye(self.n_agents).expand(batch, -1, -1)
+        ids = torch.eye(self.n_agents).expand(batch, -1, -1).to(self.device)  # as the official code, every step
         o_id, o_a_id = torch.cat([obs, ids], -1), torch.cat([obs, actions, ids], -1)
         next_o_id = torch.cat([next_obs, ids], -1)
         # Q step (Eq. 14)

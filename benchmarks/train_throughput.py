@@ -18,8 +18,10 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import queue as queue_module
 import resource
+import statistics
 import time
 from dataclasses import asdict, dataclass
 
@@ -47,15 +49,30 @@ def _max_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _timed(step, budget_s: float, warmup: int = 3) -> float:
-    """Steps per second of ``step()`` over at least ``budget_s`` seconds (and at least 3 steps)."""
+def _timed(step, budget_s: float, device: str = "cpu", warmup: int = 5) -> float:
+    """Steps per second of ``step()`` over at least ``budget_s`` seconds (and at least 3 steps).
+
+    On a GPU the device is synchronised before the clock starts and before it is read, not after every step.
+    """
+    sync = _synchronizer(device)
     for _ in range(warmup):
         step()
+    sync()
     count, start = 0, time.perf_counter()
     while count < 3 or time.perf_counter() - start < budget_s:
-        step()
-        count += 1
+        for _ in range(10 if device.startswith("cuda") else 1):
+            step()
+            count += 1
+        sync()
     return count / (time.perf_counter() - start)
+
+
+def _synchronizer(device: str):
+    if not device.startswith("cuda"):
+        return lambda: None
+    import torch
+
+    return torch.cuda.synchronize
 
 
 def _dataset(shapes: str):
@@ -65,27 +82,21 @@ def _dataset(shapes: str):
 
 
 def bench_population(shapes: str, members: int, budget_s: float, device: str = "cpu",
-                     precision: str = "float32") -> BenchRow:
+                     precision: str = "float32", cuda_graph: bool = False) -> BenchRow:
     from omiga.config import MemberConfig, TrainConfig
     from omiga.trainer import PopulationTrainer
 
     dataset = _dataset(shapes)
     before = _max_rss_mb()
-    trainer = PopulationTrainer(dataset, config=TrainConfig(steps=1, device=device, matmul_precision=precision),
+    config = TrainConfig(steps=1, device=device, matmul_precision=precision, cuda_graph=cuda_graph)
+    trainer = PopulationTrainer(dataset, config=config,
                                 members=[MemberConfig(seed=s, alpha=10.0) for s in range(members)])
-    step = trainer.train_step
-    if device.startswith("cuda"):
-        import torch
-
-        def step() -> None:
-            trainer.train_step()
-            torch.cuda.synchronize()
-    rate = _timed(step, budget_s)
-    return BenchRow("population", shapes, members, rate, rate * members, _max_rss_mb() - before, precision,
-                    device)
+    rate = _timed(trainer.train_step, budget_s, device)
+    impl = "population+graph" if cuda_graph else "population"
+    return BenchRow(impl, shapes, members, rate, rate * members, _max_rss_mb() - before, precision, device)
 
 
-def bench_reference(shapes: str, budget_s: float) -> BenchRow:
+def bench_reference(shapes: str, budget_s: float, device: str = "cpu") -> BenchRow:
     import torch
 
     from benchmarks.reference_style import ReferenceStyleOmiga
@@ -94,29 +105,33 @@ def bench_reference(shapes: str, budget_s: float) -> BenchRow:
     dataset = _dataset(shapes)
     before = _max_rss_mb()
     learner = ReferenceStyleOmiga(n_agents=dims["n_agents"], obs_dim=dims["obs_dim"], act_dim=dims["act_dim"],
-                                  state_dim=dims["state_dim"])
+                                  state_dim=dims["state_dim"], device=device)
     valid = torch.from_numpy(dataset.transition_indices())
     tensors = {k: torch.from_numpy(getattr(dataset, k)).float() for k in ("obs", "state", "actions", "rewards",
                                                                             "terminals")}
     generator = torch.Generator().manual_seed(0)
 
-    def step() -> None:
+    def step() -> None:  # the official code samples on the host and moves each batch to the device
         t = valid[torch.randint(len(valid), (128,), generator=generator)]
-        learner.train_step(tensors["obs"][t], tensors["actions"][t], tensors["state"][t], tensors["rewards"][t],
-                           tensors["terminals"][t], tensors["obs"][t + 1], tensors["state"][t + 1])
+        batch = [tensors["obs"][t], tensors["actions"][t], tensors["state"][t], tensors["rewards"][t],
+                 tensors["terminals"][t], tensors["obs"][t + 1], tensors["state"][t + 1]]
+        learner.train_step(*(x.to(device) for x in batch))
 
-    rate = _timed(step, budget_s)
-    return BenchRow("reference_style", shapes, 1, rate, rate, _max_rss_mb() - before)
+    rate = _timed(step, budget_s, device)
+    return BenchRow("reference_style", shapes, 1, rate, rate, _max_rss_mb() - before, device=device)
 
 
 def _run_row(queue, kind: str, shapes: str, members: int, budget_s: float, threads: int | None, device: str,
-             precision: str) -> None:
+             precision: str, cuda_graph: bool) -> None:
     import torch
 
+    from omiga.allocator import keep_freed_memory
+
+    keep_freed_memory()  # as `python -m omiga` and `python -m studies` do; for the reference row too (fair)
     if threads:
         torch.set_num_threads(threads)
-    row = (bench_reference(shapes, budget_s) if kind == "reference"
-           else bench_population(shapes, members, budget_s, device, precision))
+    row = (bench_reference(shapes, budget_s, device) if kind == "reference"
+           else bench_population(shapes, members, budget_s, device, precision, cuda_graph))
     queue.put(asdict(row))
 
 
@@ -131,28 +146,61 @@ def _row_of(process, queue, label: str) -> dict:
                                  "run it as `python -m benchmarks.train_throughput` from the repository root")
 
 
+def _median_rows(rounds: list[list[dict]]) -> list[dict]:
+    """Per row, the median steps/s over the rounds (and the largest peak memory)."""
+    merged = []
+    for runs in zip(*rounds, strict=True):
+        row = dict(runs[0])
+        row["steps_per_s"] = statistics.median(r["steps_per_s"] for r in runs)
+        row["member_steps_per_s"] = row["steps_per_s"] * row["members"]
+        row["peak_mem_mb"] = max(r["peak_mem_mb"] for r in runs)
+        row["rounds"] = len(runs)
+        merged.append(row)
+    return merged
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="about 1 s per row instead of 5 s")
+    parser.add_argument("--quick", action="store_true", help="about 1 s per row and one round")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON records")
     parser.add_argument("--members", type=int, nargs="+", default=[1, 4, 16], help="population sizes")
+    parser.add_argument("--shapes", nargs="+", default=list(SHAPES), choices=list(SHAPES),
+                        help="shape sets of the population rows")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="run every row this many times, interleaved, and report medians (default 3; 1 if --quick)")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     parser.add_argument("--device", default="cpu", help="device of the population rows (cpu | cuda)")
     parser.add_argument("--precision", nargs="+", default=["float32", "bfloat16"],
                         help="TrainConfig.matmul_precision values of the population rows")
+    parser.add_argument("--cuda-graph", action="store_true",
+                        help="with --device cuda: also time every population row with TrainConfig.cuda_graph")
+    parser.add_argument("--omp-wait-policy", choices=["passive", "active", "unset"], default=None,
+                        help="OMP_WAIT_POLICY of every row's process (default: as inherited; "
+                             "`python -m omiga` and `python -m studies` use passive unless set)")
     args = parser.parse_args()
+    if args.omp_wait_policy == "unset":
+        os.environ.pop("OMP_WAIT_POLICY", None)
+    elif args.omp_wait_policy:
+        os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
     budget = 1.0 if args.quick else 5.0
-    jobs = [("reference", "halfcheetah_6x1", 1, "float32")] + [
-        ("population", s, m, p) for p in args.precision for s in SHAPES for m in args.members]
+    n_rounds = args.rounds or (1 if args.quick else 3)
+    graphs = (False, True) if args.cuda_graph else (False,)
+    jobs = [("reference", "halfcheetah_6x1", 1, "float32", False)] + [
+        ("population", s, m, p, g) for p in args.precision for g in graphs for s in args.shapes
+        for m in args.members]
     context = mp.get_context("spawn")
-    rows = []
-    for kind, shapes, members, precision in jobs:
-        queue = context.Queue()
-        process = context.Process(target=_run_row, args=(queue, kind, shapes, members, budget, args.threads,
-                                                         args.device, precision))
-        process.start()
-        rows.append(_row_of(process, queue, f"{kind} {precision} {shapes} M={members}"))
-        process.join()
+    rounds = []
+    for _ in range(n_rounds):
+        rows = []
+        for kind, shapes, members, precision, graph in jobs:
+            queue = context.Queue()
+            process = context.Process(target=_run_row, args=(queue, kind, shapes, members, budget, args.threads,
+                                                             args.device, precision, graph))
+            process.start()
+            rows.append(_row_of(process, queue, f"{kind} {precision} {shapes} M={members}"))
+            process.join()
+        rounds.append(rows)
+    rows = _median_rows(rounds)
     reference = rows[0]["member_steps_per_s"]
     for row in rows:
         row["speedup_vs_reference"] = (row["member_steps_per_s"] / reference
@@ -160,12 +208,14 @@ def main() -> None:
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    print(f"{'impl':<16} {'precision':<9} {'shapes':<16} {'M':>3} {'steps/s':>9} {'member-steps/s':>15} "
+    print(f"# median of {n_rounds} interleaved round(s); OMP_WAIT_POLICY="
+          f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}; threads={args.threads or 'torch default'}")
+    print(f"{'impl':<16} {'device':<6} {'precision':<9} {'shapes':<16} {'M':>3} {'steps/s':>9} {'member-steps/s':>15} "
           f"{'peak MB':>8} {'x ref':>6}")
     for row in rows:
         ratio = "" if row["speedup_vs_reference"] is None else f"{row['speedup_vs_reference']:.2f}"
-        print(f"{row['impl']:<16} {row['precision']:<9} {row['shapes']:<16} {row['members']:>3} {row['steps_per_s']:>9.1f} "
-              f"{row['member_steps_per_s']:>15.1f} {row['peak_mem_mb']:>8.1f} {ratio:>6}")
+        print(f"{row['impl']:<16} {row['device']:<6} {row['precision']:<9} {row['shapes']:<16} {row['members']:>3} "
+              f"{row['steps_per_s']:>9.1f} {row['member_steps_per_s']:>15.1f} {row['peak_mem_mb']:>8.1f} {ratio:>6}")
 
 
 if __name__ == "__main__":
