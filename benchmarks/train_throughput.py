@@ -1,7 +1,7 @@
 """Training throughput of the population trainer versus a reference-style single run.
 
-    python -m benchmarks.train_throughput [--quick] [--json] [--members 1 4 16] [--threads N]
-        [--precision float32 bfloat16]
+    python -m benchmarks.train_throughput [--quick] [--json] [--members 1 4 16] [--shapes ...] [--rounds R]
+        [--threads N] [--precision float32 bfloat16] [--device cuda [--cuda-graph]] [--omp-wait-policy P]
 
 Rows: steps/s (population steps) and member-steps/s for M members at two shape sets, HalfCheetah-6x1-like
 (6 agents, obs 17, 1 continuous action, state 17) and corridor-like (6 agents, obs 387, 29 discrete actions,
@@ -9,8 +9,14 @@ state 360), batch 128, hidden 256, plus the reference-style implementation (benc
 the HalfCheetah-like shapes and the speed-up ratio of member-steps/s over it. Population rows are given for
 float32 (the faithful default) and bfloat16 autocast (``TrainConfig.matmul_precision``). Each row runs in a fresh
 subprocess; ``peak_mem_mb`` is that process's peak resident memory (``resource.getrusage`` ru_maxrss) minus
-its value just before the networks were built, i.e. what training adds on top of torch and the dataset.
-Timings on a shared machine are noisy.
+its value just before the networks were built, i.e. what training adds on top of torch and the dataset (on a
+GPU: ``torch.cuda.max_memory_allocated``). Every row's process applies :func:`omiga.allocator.keep_freed_memory`
+as the command-line entry points do, the reference row too.
+
+Timings on a shared machine are noisy: every row runs ``--rounds`` times (default 3), the rounds interleaved,
+and the table gives the median. ``--device cuda`` times the population rows and the reference on the GPU (the
+reference moves each host-sampled batch to the device, as the official code does); ``--cuda-graph`` adds rows
+with ``TrainConfig.cuda_graph``. The header names the OpenMP wait policy of the run (``--omp-wait-policy``).
 """
 
 from __future__ import annotations
@@ -67,6 +73,15 @@ def _timed(step, budget_s: float, device: str = "cpu", warmup: int = 5) -> float
     return count / (time.perf_counter() - start)
 
 
+def _peak_mb(device: str, rss_before: float) -> float:
+    """Peak memory of the row: GPU memory allocated by torch on a GPU, else resident memory added."""
+    if device.startswith("cuda"):
+        import torch
+
+        return torch.cuda.max_memory_allocated() / 2**20
+    return _max_rss_mb() - rss_before
+
+
 def _synchronizer(device: str):
     if not device.startswith("cuda"):
         return lambda: None
@@ -93,7 +108,7 @@ def bench_population(shapes: str, members: int, budget_s: float, device: str = "
                                 members=[MemberConfig(seed=s, alpha=10.0) for s in range(members)])
     rate = _timed(trainer.train_step, budget_s, device)
     impl = "population+graph" if cuda_graph else "population"
-    return BenchRow(impl, shapes, members, rate, rate * members, _max_rss_mb() - before, precision, device)
+    return BenchRow(impl, shapes, members, rate, rate * members, _peak_mb(device, before), precision, device)
 
 
 def bench_reference(shapes: str, budget_s: float, device: str = "cpu") -> BenchRow:
@@ -118,7 +133,7 @@ def bench_reference(shapes: str, budget_s: float, device: str = "cpu") -> BenchR
         learner.train_step(*(x.to(device) for x in batch))
 
     rate = _timed(step, budget_s, device)
-    return BenchRow("reference_style", shapes, 1, rate, rate, _max_rss_mb() - before, device=device)
+    return BenchRow("reference_style", shapes, 1, rate, rate, _peak_mb(device, before), device=device)
 
 
 def _run_row(queue, kind: str, shapes: str, members: int, budget_s: float, threads: int | None, device: str,
