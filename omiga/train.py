@@ -63,12 +63,20 @@ def provenance(*, config: TrainConfig, members: Sequence[MemberConfig], dataset:
             "git_sha": _git_sha(), "versions": versions}
 
 
-def _check_resumable(state: dict, config: TrainConfig, members: Sequence[MemberConfig], path: Path) -> None:
-    def without_steps(values: dict) -> dict:
-        return {key: value for key, value in values.items() if key != "steps"}
+RESUMABLE_CHANGES = ("steps", "cuda_graph")
+"""TrainConfig fields a resumed run may change: more steps, and CUDA-graph replay (equal to the eager step)."""
 
+
+def _check_resumable(state: dict, config: TrainConfig, members: Sequence[MemberConfig], path: Path) -> None:
+    def compared(values: dict) -> dict:
+        return {key: value for key, value in values.items() if key not in RESUMABLE_CHANGES}
+
+    try:  # through from_dict, so that fields added since the checkpoint was written take their defaults
+        saved = TrainConfig.from_dict(dict(state.get("config", {}))).to_dict()
+    except (ConfigError, TypeError):
+        saved = dict(state.get("config", {}))
     same_members = state.get("members") == [vars(m).copy() for m in members]
-    if without_steps(dict(state.get("config", {}))) != without_steps(config.to_dict()) or not same_members:
+    if compared(saved) != compared(config.to_dict()) or not same_members:
         raise ConfigError(f"checkpoint {path} was written by a different config or member list; "
                           "use a fresh --out directory or delete the checkpoint")
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 import torch
 
-from omiga.checkpoint import load_checkpoint
+from omiga.checkpoint import load_checkpoint, save_checkpoint
 from omiga.config import MemberConfig, NetworkConfig, TrainConfig
 from omiga.errors import ConfigError
 from omiga.train import train_population
@@ -85,3 +85,16 @@ def test_checkpoint_loads_with_weights_only(discrete_dataset, tmp_path):
     state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert state["members"][1] == {"seed": 3, "alpha": 4.0, "global_info": False}
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temp file
+
+
+def test_a_checkpoint_written_before_a_config_field_existed_still_resumes(discrete_dataset, tmp_path):
+    train_population(discrete_dataset, config=_config(steps=10, eval_every=0), members=MEMBERS, out_dir=tmp_path / "a")
+    state = load_checkpoint(tmp_path / "a" / "checkpoint.pt")
+    del state["config"]["cuda_graph"]  # as written before TrainConfig.cuda_graph was added
+    save_checkpoint(state, tmp_path / "a" / "checkpoint.pt")
+    train_population(discrete_dataset, config=_config(steps=20, eval_every=0), members=MEMBERS,
+                     out_dir=tmp_path / "a")
+    train_population(discrete_dataset, config=_config(steps=20, eval_every=0), members=MEMBERS,
+                     out_dir=tmp_path / "b")
+    a, b = (load_checkpoint(tmp_path / d / "checkpoint.pt")["trainer"]["nets"] for d in ("a", "b"))
+    assert all(torch.equal(a[name], b[name]) for name in a)
