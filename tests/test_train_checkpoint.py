@@ -69,15 +69,17 @@ def test_a_checkpoint_of_another_config_is_refused(discrete_dataset, tmp_path):
                          out_dir=tmp_path)
 
 
-def test_training_can_be_extended_from_a_finished_checkpoint(discrete_dataset, tmp_path):
-    config = _config(steps=10, eval_every=0)
-    train_population(discrete_dataset, config=config, members=MEMBERS, out_dir=tmp_path / "a")
-    train_population(discrete_dataset, config=_config(steps=20, eval_every=0), members=MEMBERS,
-                     out_dir=tmp_path / "a")
-    train_population(discrete_dataset, config=_config(steps=20, eval_every=0), members=MEMBERS,
-                     out_dir=tmp_path / "b")
+def _assert_extending_a_equals_training_b_afresh(dataset, tmp_path) -> None:
+    """Extend the run in tmp_path/a to 20 steps, train tmp_path/b for 20 from scratch: equal parameters."""
+    for run in ("a", "b"):
+        train_population(dataset, config=_config(steps=20, eval_every=0), members=MEMBERS, out_dir=tmp_path / run)
     a, b = (load_checkpoint(tmp_path / d / "checkpoint.pt")["trainer"]["nets"] for d in ("a", "b"))
     assert all(torch.equal(a[name], b[name]) for name in a)
+
+
+def test_training_can_be_extended_from_a_finished_checkpoint(discrete_dataset, tmp_path):
+    train_population(discrete_dataset, config=_config(steps=10, eval_every=0), members=MEMBERS, out_dir=tmp_path / "a")
+    _assert_extending_a_equals_training_b_afresh(discrete_dataset, tmp_path)
 
 
 def test_checkpoint_loads_with_weights_only(discrete_dataset, tmp_path):
@@ -92,9 +94,4 @@ def test_a_checkpoint_written_before_a_config_field_existed_still_resumes(discre
     state = load_checkpoint(tmp_path / "a" / "checkpoint.pt")
     del state["config"]["cuda_graph"]  # as written before TrainConfig.cuda_graph was added
     save_checkpoint(state, tmp_path / "a" / "checkpoint.pt")
-    train_population(discrete_dataset, config=_config(steps=20, eval_every=0), members=MEMBERS,
-                     out_dir=tmp_path / "a")
-    train_population(discrete_dataset, config=_config(steps=20, eval_every=0), members=MEMBERS,
-                     out_dir=tmp_path / "b")
-    a, b = (load_checkpoint(tmp_path / d / "checkpoint.pt")["trainer"]["nets"] for d in ("a", "b"))
-    assert all(torch.equal(a[name], b[name]) for name in a)
+    _assert_extending_a_equals_training_b_afresh(discrete_dataset, tmp_path)
