@@ -88,6 +88,12 @@ def test_a_cuda_device_without_gpu_is_refused(discrete_dataset):
                           members=[MemberConfig(seed=0, alpha=1.0)])
 
 
+def test_cli_cuda_graph_without_a_cuda_device_is_refused(discrete_dataset_file, tmp_path):
+    with pytest.raises(ConfigError, match="TrainConfig.cuda_graph needs a CUDA device, got device 'cpu'"):
+        _train_cli(["--dataset", discrete_dataset_file, "--alpha", "1", "--steps", 1, "--cuda-graph",
+                    "--out", tmp_path])
+
+
 def test_cli_passes_method_options_to_the_config(discrete_dataset_file, tmp_path):
     out = tmp_path / "cql"
     assert _train_cli(["--dataset", discrete_dataset_file, "--alpha", "1", "--steps", 2, "--batch-size", 8,
