@@ -6,10 +6,10 @@ dataset tensors already on the device, the losses, the backward pass, per-member
 the soft target update and the divergence flags) as a CUDA graph over a static buffer of dataset step indices,
 and each later step only copies that step's indices into the buffer and replays the graph.
 
-As PyTorch's whole-network capture requires, the trainer first runs ``GRAPH_WARMUP_STEPS`` real steps eagerly on
-a side stream (:func:`run_on_side_stream`), the optimiser is built with ``capturable=True``, and autocast runs
-without its weight cache. Capturing records the update without running it, so the trainer replays the graph once
-for the step that captured it: every step is a real step, counted once. The host-side parts of a step stay
+As PyTorch's whole-network capture requires, :class:`GraphedUpdate` first runs ``GRAPH_WARMUP_STEPS`` real steps
+eagerly on a side stream (:func:`run_on_side_stream`); the trainer builds its optimiser with ``capturable=True``
+and runs autocast without its weight cache. Capturing records the update without running it, so the graph is
+replayed at once for the step that captured it: every step is a real step, counted once. The host-side parts of a step stay
 outside the graph: drawing indices, freezing diverged members and the periodic divergence check.
 """
 
@@ -35,15 +35,35 @@ def run_on_side_stream(work: Callable[[], None]) -> None:
 
 
 class GraphedUpdate:
-    """``update(steps)`` captured once as a CUDA graph over a static ``steps`` buffer."""
+    """``update(steps)`` run eagerly for the warm-up steps, then captured once and replayed.
 
-    def __init__(self, update: Callable[[torch.Tensor], None], steps: torch.Tensor):
-        self._steps = steps.clone()
-        self._graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self._graph):
-            update(self._steps)
+    ``steps`` is the ``[M, B]`` batch of dataset step indices of one training step; :meth:`reset` (after the
+    optimiser's state was replaced, e.g. by loading a checkpoint) warms up and captures again.
+    """
 
-    def replay(self, steps: torch.Tensor) -> None:
+    def __init__(self, update: Callable[[torch.Tensor], None], *, warmup: int = GRAPH_WARMUP_STEPS):
+        self._update, self._warmup = update, warmup
+        self.reset()
+
+    def reset(self) -> None:
+        self._graph: torch.cuda.CUDAGraph | None = None
+        self._steps: torch.Tensor | None = None
+        self._warmup_left = self._warmup
+
+    @property
+    def captured(self) -> bool:
+        return self._graph is not None
+
+    def __call__(self, steps: torch.Tensor) -> None:
         """One update on the batch of dataset steps ``steps [M, B]``."""
+        if self._graph is None and self._warmup_left > 0:
+            run_on_side_stream(lambda: self._update(steps))
+            self._warmup_left -= 1
+            return
+        if self._graph is None:
+            self._steps = steps.clone()
+            self._graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(self._graph):
+                self._update(self._steps)
         self._steps.copy_(steps)
         self._graph.replay()

@@ -22,7 +22,7 @@ from omiga.batch import Batch, BatchSampler
 from omiga.config import MemberConfig, TrainConfig
 from omiga.data.schema import OfflineDataset
 from omiga.errors import ConfigError
-from omiga.graphed import GRAPH_WARMUP_STEPS, GraphedUpdate, run_on_side_stream
+from omiga.graphed import GraphedUpdate
 from omiga.methods import check_action_kind, get_update_rule
 from omiga.networks import ActionSpace, PopulationNetworks
 from omiga.population import MemberTensors
@@ -66,8 +66,7 @@ class PopulationTrainer:
         self._first_bad_step = torch.full((n,), -1, dtype=torch.int64, device=config.device)
         self._bad_losses: torch.Tensor | None = None
         self._step_counter = torch.zeros((), dtype=torch.int64, device=config.device)  # self.step, on the device
-        self._graph: GraphedUpdate | None = None
-        self._eager_steps = 0  # eager steps since the last (re)start, before a CUDA graph is captured
+        self._graph = GraphedUpdate(self._update_on_steps) if config.cuda_graph else None
 
     # -- the step --------------------------------------------------------------------------------------
     def train_step(self) -> None:
@@ -75,16 +74,10 @@ class PopulationTrainer:
         frozen = [i for i, alive in enumerate(self.active) if not alive]
         saved = [p.detach()[frozen].clone() for p in self._all_params] if frozen else []
         steps, noise = self.sampler.advance()
-        if self._graph is not None:
-            self._graph.replay(steps)
-        elif self.config.cuda_graph and self._eager_steps >= GRAPH_WARMUP_STEPS:
-            self._graph = GraphedUpdate(self._update_on_steps, steps)
-            self._graph.replay(steps)
-        elif self.config.cuda_graph:
-            run_on_side_stream(lambda: self._update(self.sampler.gather(steps, noise=noise)))
-            self._eager_steps += 1
-        else:
+        if self._graph is None:
             self._update(self.sampler.gather(steps, noise=noise))
+        else:  # graphable methods draw no noise
+            self._graph(steps)
         if frozen:
             with torch.no_grad():
                 for p, old in zip(self._all_params, saved):
@@ -177,6 +170,9 @@ class PopulationTrainer:
         self.active = [bool(a) for a in state["active"]]
         self.divergences = {int(k): (int(v[0]), str(v[1])) for k, v in state["divergences"].items()}
         self.loss_names, self.last_losses = tuple(state["loss_names"]), state["last_losses"]
-        self._first_bad_step, self._bad_losses = state["first_bad_step"], state["bad_losses"]
+        self._first_bad_step.copy_(state["first_bad_step"])  # into the tensors on the device (a graph reads them)
+        bad = state["bad_losses"]
+        self._bad_losses = None if bad is None else bad.to(self._first_bad_step.device)
         self._step_counter.fill_(self.step)
-        self._graph, self._eager_steps = None, 0  # the optimiser's state tensors are new: capture again
+        if self._graph is not None:
+            self._graph.reset()  # the optimiser's state tensors are new: capture again
