@@ -120,7 +120,8 @@ def run(args: argparse.Namespace) -> int:
         mixer=args.mixer, method=args.method, reward_to_go=args.reward_to_go,
         network=NetworkConfig(hidden=args.hidden), checkpoint_every=args.checkpoint_every,
         eval_every=args.eval_every, eval_episodes=args.eval_episodes, device=args.device,
-        matmul_precision=args.matmul_precision, cuda_graph=args.cuda_graph, method_options=parse_method_options(args.method_option),
+        matmul_precision=args.matmul_precision, cuda_graph=args.cuda_graph,
+        method_options=parse_method_options(args.method_option),
     )
     members = [MemberConfig(seed=seed, alpha=alpha, global_info=not args.no_global_info)
                for alpha in args.alpha for seed in parse_seeds(args.seeds)]
