@@ -1,4 +1,5 @@
-"""Shared fixtures: small schema-valid datasets (discrete and continuous) and their saved files."""
+"""Shared fixtures: small schema-valid datasets (discrete and continuous), their saved files, a PostgreSQL URL and a
+study run with a closed-form trainer."""
 
 from __future__ import annotations
 
@@ -56,3 +57,24 @@ def postgres_url() -> str:
     except Exception as error:  # noqa: BLE001 - any failure means no usable server
         pytest.skip(f"PostgreSQL at {mask_url(url)} is not reachable: {error}")
     return url
+
+
+@pytest.fixture
+def closed_form_study(tmp_path: Path, monkeypatch) -> tuple[list[str], Path]:
+    """Run the smoke global_info study on toy_coop in tmp_path (the working directory) with a trainer whose
+    outcomes are closed-form (score = seed, win rate 0.5); returns the CLI arguments naming the study and its
+    results directory."""
+    from studies.cli import main
+
+    argv = ["--task", "toy_coop", "--preset", "smoke", "--study", "global_info"]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OMIGA_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / "closed_form_trainer.py").write_text(
+        "from studies.runner import RunOutcome\n"
+        "def train(plan, points, *, study_dir):\n"
+        "    return [RunOutcome(status='ok', score=float(p.seed), win_rate=0.5, normalized_score=0.1,\n"
+        "                       steps=plan.steps, run_dir='', curve_path='', member_index=i)\n"
+        "            for i, p in enumerate(points)]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["run", *argv, "--trainer", "closed_form_trainer:train"]) == 0
+    return argv, tmp_path / "results" / "global_info-toy_coop-smoke"

@@ -316,21 +316,11 @@ def test_a_full_disk_while_saving_a_dataset_keeps_the_previous_file(tmp_path: Pa
     assert len(load_dataset(path)) == len(old)
 
 
-def test_a_full_disk_while_exporting_scores_is_one_clear_error(tmp_path: Path, monkeypatch, capsys):
+def test_a_full_disk_while_exporting_scores_is_one_clear_error(closed_form_study: tuple[list[str], Path],
+                                                                monkeypatch, capsys):
     from studies.cli import main
 
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("OMIGA_DATA_DIR", str(tmp_path / "data"))
-    (tmp_path / "closed_form.py").write_text(
-        "from studies.runner import RunOutcome\n"
-        "def train(plan, points, *, study_dir):\n"
-        "    return [RunOutcome(status='ok', score=float(p.seed), win_rate=None, normalized_score=0.1,\n"
-        "                       steps=plan.steps, run_dir='', curve_path='', member_index=i)\n"
-        "            for i, p in enumerate(points)]\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    argv = ["--task", "toy_coop", "--preset", "smoke", "--study", "global_info"]
-    assert main(["run", *argv, "--trainer", "closed_form:train"]) == 0
-    study_dir = tmp_path / "results" / "global_info-toy_coop-smoke"
+    argv, study_dir = closed_form_study
     before = {name: (study_dir / name).read_bytes() for name in ("scores.csv", "scores.parquet")}
     capsys.readouterr()
     monkeypatch.setattr(pd.DataFrame, "to_parquet", _half_then_enospc)

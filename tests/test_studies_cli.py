@@ -56,19 +56,9 @@ def test_storage_urls_are_masked_and_drivers_named():
         open_storage(url="mysql://u:pw@h/db", study_dir=Path("."))
 
 
-def test_run_then_export_by_name_and_by_spec(tmp_path: Path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("OMIGA_DATA_DIR", str(tmp_path / "data"))
-    fake = tmp_path / "closed_form_trainer.py"
-    fake.write_text("from studies.runner import RunOutcome\n"
-                    "def train(plan, points, *, study_dir):\n"
-                    "    return [RunOutcome(status='ok', score=float(p.seed), win_rate=0.5, normalized_score=0.1,\n"
-                    "                       steps=plan.steps, run_dir='', curve_path='', member_index=i)\n"
-                    "            for i, p in enumerate(points)]\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    argv = ["--task", "toy_coop", "--preset", "smoke", "--study", "global_info"]
-    assert main(["run", *argv, "--trainer", "closed_form_trainer:train"]) == 0
-    csv_path = tmp_path / "results" / "global_info-toy_coop-smoke" / "scores.csv"
+def test_run_then_export_by_name_and_by_spec(closed_form_study: tuple[list[str], Path], capsys):
+    argv, study_dir = closed_form_study
+    csv_path = study_dir / "scores.csv"
     first = pd.read_csv(csv_path)
     assert tuple(first.columns) == SCORE_COLUMNS and list(first["score"]) == [0.0, 1.0, 0.0, 1.0]
     assert list(first["win_rate"]) == [0.5] * 4
