@@ -1,7 +1,7 @@
 """Training throughput of the population trainer versus a reference-style single run.
 
     python -m benchmarks.train_throughput [--quick] [--json] [--members 1 4 16] [--shapes ...] [--rounds R]
-        [--threads N] [--precision float32 bfloat16] [--device cuda [--cuda-graph]] [--omp-wait-policy P]
+        [--threads N] [--precision float32 bfloat16] [--device cuda [--cuda-graph]] [--compile] [--floor] [--omp-wait-policy P]
 
 Rows: steps/s (population steps) and member-steps/s for M members at two shape sets, HalfCheetah-6x1-like
 (6 agents, obs 17, 1 continuous action, state 17) and corridor-like (6 agents, obs 387, 29 discrete actions,
@@ -16,7 +16,9 @@ as the command-line entry points do, the reference row too.
 Timings on a shared machine are noisy: every row runs ``--rounds`` times (default 3), the rounds interleaved,
 and the table gives the median. ``--device cuda`` times the population rows and the reference on the GPU (the
 reference moves each host-sampled batch to the device, as the official code does); ``--cuda-graph`` adds rows
-with ``TrainConfig.cuda_graph``. The header names the OpenMP wait policy of the run (``--omp-wait-policy``).
+with ``TrainConfig.cuda_graph``, ``--compile`` rows with ``TrainConfig.compile`` (timed after the compilation,
+which the row's warm-up steps include); ``--floor`` adds ``matmul_floor`` rows, the step's matrix products timed
+alone (benchmarks/matmul_floor.py): no implementation of the same step can exceed them. The header names the OpenMP wait policy of the run (``--omp-wait-policy``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import statistics
 import time
 from dataclasses import asdict, dataclass
 
-__all__ = ["SHAPES", "BenchRow", "bench_population", "bench_reference"]
+__all__ = ["SHAPES", "BenchRow", "bench_matmul_floor", "bench_population", "bench_reference"]
 
 SHAPES: dict[str, dict[str, int]] = {
     "halfcheetah_6x1": {"n_agents": 6, "obs_dim": 17, "state_dim": 17, "act_dim": 1},
@@ -97,17 +99,19 @@ def _dataset(shapes: str):
 
 
 def bench_population(shapes: str, members: int, budget_s: float, device: str = "cpu",
-                     precision: str = "float32", cuda_graph: bool = False) -> BenchRow:
+                     precision: str = "float32", mode: str = "eager") -> BenchRow:
+    """``mode``: eager, graph (``TrainConfig.cuda_graph``) or compile (``TrainConfig.compile``)."""
     from omiga.config import MemberConfig, TrainConfig
     from omiga.trainer import PopulationTrainer
 
     dataset = _dataset(shapes)
     before = _max_rss_mb()
-    config = TrainConfig(steps=1, device=device, matmul_precision=precision, cuda_graph=cuda_graph)
+    config = TrainConfig(steps=1, device=device, matmul_precision=precision, cuda_graph=mode == "graph",
+                         compile=mode == "compile")
     trainer = PopulationTrainer(dataset, config=config,
                                 members=[MemberConfig(seed=s, alpha=10.0) for s in range(members)])
     rate = _timed(trainer.train_step, budget_s, device)
-    impl = "population+graph" if cuda_graph else "population"
+    impl = "population" if mode == "eager" else f"population+{mode}"
     return BenchRow(impl, shapes, members, rate, rate * members, _peak_mb(device, before), precision, device)
 
 
@@ -136,8 +140,22 @@ def bench_reference(shapes: str, budget_s: float, device: str = "cpu") -> BenchR
     return BenchRow("reference_style", shapes, 1, rate, rate, _peak_mb(device, before), device=device)
 
 
+def bench_matmul_floor(shapes: str, members: int, budget_s: float, device: str = "cpu",
+                       precision: str = "float32") -> BenchRow:
+    import torch
+
+    from benchmarks.matmul_floor import step_products, time_step_products
+
+    dims = {k: v for k, v in SHAPES[shapes].items() if k != "state_dim"}
+    before = _max_rss_mb()
+    rate = time_step_products(step_products(**dims), members=members, dtype=getattr(torch, precision),
+                              budget_s=budget_s, device=device)
+    return BenchRow("matmul_floor", shapes, members, rate, rate * members, _peak_mb(device, before), precision,
+                    device)
+
+
 def _run_row(queue, kind: str, shapes: str, members: int, budget_s: float, threads: int | None, device: str,
-             precision: str, cuda_graph: bool) -> None:
+             precision: str, mode: str) -> None:
     import torch
 
     from omiga.allocator import keep_freed_memory
@@ -145,8 +163,12 @@ def _run_row(queue, kind: str, shapes: str, members: int, budget_s: float, threa
     keep_freed_memory()  # as `python -m omiga` and `python -m studies` do; for the reference row too (fair)
     if threads:
         torch.set_num_threads(threads)
-    row = (bench_reference(shapes, budget_s, device) if kind == "reference"
-           else bench_population(shapes, members, budget_s, device, precision, cuda_graph))
+    if kind == "reference":
+        row = bench_reference(shapes, budget_s, device)
+    elif kind == "matmul_floor":
+        row = bench_matmul_floor(shapes, members, budget_s, device, precision)
+    else:
+        row = bench_population(shapes, members, budget_s, device, precision, mode)
     queue.put(asdict(row))
 
 
@@ -189,6 +211,11 @@ def main() -> None:
                         help="TrainConfig.matmul_precision values of the population rows")
     parser.add_argument("--cuda-graph", action="store_true",
                         help="with --device cuda: also time every population row with TrainConfig.cuda_graph")
+    parser.add_argument("--compile", action="store_true",
+                        help="also time every population row with TrainConfig.compile (torch.compile of the losses)")
+    parser.add_argument("--floor", action="store_true",
+                        help="add matmul_floor rows: the step's matrix products alone, an upper bound on any "
+                             "implementation's steps/s (benchmarks/matmul_floor.py)")
     parser.add_argument("--omp-wait-policy", choices=["passive", "active", "unset"], default=None,
                         help="OMP_WAIT_POLICY of every row's process (default: as inherited; "
                              "`python -m omiga` and `python -m studies` use passive unless set)")
@@ -199,18 +226,20 @@ def main() -> None:
         os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
     budget = 1.0 if args.quick else 5.0
     n_rounds = args.rounds or (1 if args.quick else 3)
-    graphs = (False, True) if args.cuda_graph else (False,)
-    jobs = [("reference", "halfcheetah_6x1", 1, "float32", False)] + [
-        ("population", s, m, p, g) for p in args.precision for g in graphs for s in args.shapes
+    modes = ("eager",) + (("graph",) if args.cuda_graph else ()) + (("compile",) if args.compile else ())
+    jobs = [("reference", "halfcheetah_6x1", 1, "float32", "eager")] + [
+        ("population", s, m, p, mode) for p in args.precision for mode in modes for s in args.shapes
         for m in args.members]
+    if args.floor:
+        jobs += [("matmul_floor", s, m, p, "eager") for p in args.precision for s in args.shapes for m in args.members]
     context = mp.get_context("spawn")
     rounds = []
     for _ in range(n_rounds):
         rows = []
-        for kind, shapes, members, precision, graph in jobs:
+        for kind, shapes, members, precision, mode in jobs:
             queue = context.Queue()
             process = context.Process(target=_run_row, args=(queue, kind, shapes, members, budget, args.threads,
-                                                             args.device, precision, graph))
+                                                             args.device, precision, mode))
             process.start()
             rows.append(_row_of(process, queue, f"{kind} {precision} {shapes} M={members}"))
             process.join()
@@ -225,11 +254,11 @@ def main() -> None:
         return
     print(f"# median of {n_rounds} interleaved round(s); OMP_WAIT_POLICY="
           f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}; threads={args.threads or 'torch default'}")
-    print(f"{'impl':<16} {'device':<6} {'precision':<9} {'shapes':<16} {'M':>3} {'steps/s':>9} {'member-steps/s':>15} "
+    print(f"{'impl':<19} {'device':<6} {'precision':<9} {'shapes':<16} {'M':>3} {'steps/s':>9} {'member-steps/s':>15} "
           f"{'peak MB':>8} {'x ref':>6}")
     for row in rows:
         ratio = "" if row["speedup_vs_reference"] is None else f"{row['speedup_vs_reference']:.2f}"
-        print(f"{row['impl']:<16} {row['device']:<6} {row['precision']:<9} {row['shapes']:<16} {row['members']:>3} "
+        print(f"{row['impl']:<19} {row['device']:<6} {row['precision']:<9} {row['shapes']:<16} {row['members']:>3} "
               f"{row['steps_per_s']:>9.1f} {row['member_steps_per_s']:>15.1f} {row['peak_mem_mb']:>8.1f} {ratio:>6}")
 
 

@@ -96,6 +96,10 @@ class TrainConfig:
     cuda_graph: bool = False
     """On a CUDA device, capture the whole training step (batch gather, losses, backward, clipping, Adam, target
     update) in a CUDA graph after a few eager steps and replay it (omiga.graphed); methods omiga and bc only."""
+    compile: bool = False
+    """torch.compile the method's losses (forward, and backward through AOTAutograd) with Inductor: fewer, fused
+    kernels, about 10-20% more steps/s on CPU after 5-20 s of compilation per population (needs a C++ compiler);
+    equal to the eager step up to float rounding. Not with cuda_graph, which removes the launches it would save."""
 
     def __post_init__(self) -> None:
         _positive_int("TrainConfig", "steps", self.steps)
@@ -124,6 +128,10 @@ class TrainConfig:
         _require(self.device == "cpu" or self.device.startswith("cuda"),
                  f"TrainConfig.device must be 'cpu' or 'cuda[:k]', got {self.device!r}")
         _require(isinstance(self.cuda_graph, bool), f"TrainConfig.cuda_graph must be a bool, got {self.cuda_graph!r}")
+        _require(isinstance(self.compile, bool), f"TrainConfig.compile must be a bool, got {self.compile!r}")
+        _require(not (self.compile and self.cuda_graph),
+                 "TrainConfig.compile and cuda_graph are alternatives (a CUDA graph already removes the launch "
+                 "overhead that compiling would save); set one of them False")
         if self.cuda_graph:
             _require(self.device.startswith("cuda"),
                      f"TrainConfig.cuda_graph needs a CUDA device, got device {self.device!r}; "

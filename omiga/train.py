@@ -63,8 +63,9 @@ def provenance(*, config: TrainConfig, members: Sequence[MemberConfig], dataset:
             "git_sha": _git_sha(), "versions": versions}
 
 
-RESUMABLE_CHANGES = ("steps", "cuda_graph")
-"""TrainConfig fields a resumed run may change: more steps, and CUDA-graph replay (equal to the eager step)."""
+RESUMABLE_CHANGES = ("steps", "cuda_graph", "compile")
+"""TrainConfig fields a resumed run may change: more steps, CUDA-graph replay (equal to the eager step) and
+compilation (equal to the eager step up to float rounding)."""
 
 
 def _check_resumable(state: dict, config: TrainConfig, members: Sequence[MemberConfig], path: Path) -> None:

@@ -5,7 +5,8 @@ A step samples each member's batch, computes the method's per-member losses, bac
 per group (policy, Q + mixer, V; as the official code's three optimisers), takes one Adam step (elementwise,
 so stacked parameters are independent optimisers; no weight decay, no amsgrad) and soft-updates the targets.
 
-On a CUDA device with ``TrainConfig.cuda_graph`` the update is captured once and replayed (:mod:`omiga.graphed`).
+On a CUDA device with ``TrainConfig.cuda_graph`` the update is captured once and replayed (:mod:`omiga.graphed`);
+with ``TrainConfig.compile`` the losses and their backward are compiled by Inductor (:mod:`omiga.compiled`).
 
 Divergence: each step records, without a device sync, the first step at which a member's loss was not finite.
 Every ``check_every`` steps the trainer synchronises, also checks the parameters, and freezes the members that
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 import torch
 
 from omiga.batch import Batch, BatchSampler
+from omiga.compiled import compile_update_rule
 from omiga.config import MemberConfig, TrainConfig
 from omiga.data.schema import OfflineDataset
 from omiga.errors import ConfigError
@@ -55,6 +57,8 @@ class PopulationTrainer:
                                     reward_to_go=config.reward_to_go)
         self.member_tensors = MemberTensors.from_members(self.members, device=config.device)
         self.update_rule = get_update_rule(config.method)
+        if config.compile:
+            self.update_rule = compile_update_rule(self.update_rule)
         self._device_type = torch.device(config.device).type
         self._bfloat16 = config.matmul_precision == "bfloat16"
         self.step = 0

@@ -79,6 +79,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--cuda-graph", action="store_true",
                         help="capture the training step in a CUDA graph and replay it (with --device cuda)")
+    parser.add_argument("--compile", action="store_true",
+                        help="torch.compile the losses and their backward (10-20%% faster on CPU after a few seconds "
+                             "of compilation; needs a C++ compiler)")
     parser.add_argument("--matmul-precision", default=defaults.matmul_precision, choices=("float32", "bfloat16"),
                         help="bfloat16 autocast of the networks' matrix products (about 2x faster on CPU)")
     parser.add_argument("--threads", type=int, default=None,
@@ -121,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         network=NetworkConfig(hidden=args.hidden), checkpoint_every=args.checkpoint_every,
         eval_every=args.eval_every, eval_episodes=args.eval_episodes, device=args.device,
         matmul_precision=args.matmul_precision, cuda_graph=args.cuda_graph,
-        method_options=parse_method_options(args.method_option),
+        compile=args.compile, method_options=parse_method_options(args.method_option),
     )
     members = [MemberConfig(seed=seed, alpha=alpha, global_info=not args.no_global_info)
                for alpha in args.alpha for seed in parse_seeds(args.seeds)]
