@@ -1,17 +1,11 @@
-"""``python -m omiga``.
+"""``python -m omiga``: the process settings of :mod:`omiga.process` come before torch is imported."""
 
-Idle OpenMP threads that spin make torch many times slower when the cores are shared (see studies/__main__.py),
-so unless the user chose a policy they sleep. This must happen before torch is imported.
-"""
-
-import os
 import sys
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from omiga.process import prepare_process
 
-from omiga.allocator import keep_freed_memory
-from omiga.cli import main
+prepare_process()
 
-keep_freed_memory()
+from omiga.cli import main  # after the process settings
 
 sys.exit(main())

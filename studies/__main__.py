@@ -1,18 +1,11 @@
-"""``python -m studies``.
+"""``python -m studies``: the process settings of :mod:`omiga.process` come before torch is imported."""
 
-OpenMP threads that spin while waiting make torch up to 25x slower when the cores are shared with anything
-else (measured on a busy 2-core machine: 887 ms/step spinning, 33 ms/step passive), so unless the user chose a
-policy, idle threads sleep. This must happen before torch is imported.
-"""
-
-import os
 import sys
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from omiga.process import prepare_process
 
-from omiga.allocator import keep_freed_memory
-from studies.cli import main
+prepare_process()
 
-keep_freed_memory()
+from studies.cli import main  # after the process settings
 
 sys.exit(main())

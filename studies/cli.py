@@ -6,6 +6,7 @@ Examples::
     python -m studies run --task toy_coop --preset smoke --workers 2
     python -m studies run --task smac_corridor --storage postgresql://USER:PASSWORD@HOST/DB   # on each machine
     python -m studies worker --name ablation-smac_corridor-quick --storage postgresql://...   # extra workers
+    python -m studies worker --name ablation-smac_corridor-paper --device cuda --cuda-graph   # a GPU worker
     python -m studies export --study ablation --task smac_corridor                           # or --name NAME
 """
 
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from omiga.errors import OmigaError
 from studies.errors import StudyError
+from studies.execution import add_execution_options, execution_from_args
 from studies.plan import Overrides, StudyPlan, resolve_plan
 from studies.presets import DEFAULT_PRESET, load_preset, preset_names
 from studies.retry import DEFAULT_STORAGE_PATIENCE_S
@@ -66,6 +68,7 @@ def _add_worker_options(parser: argparse.ArgumentParser) -> None:
                         help=f"seconds between a worker's heartbeats ({DEFAULT_HEARTBEAT_S:g})")
     parser.add_argument("--trainer", default=DEFAULT_TRAINER,
                         help=f"population trainer as module:function (default {DEFAULT_TRAINER})")
+    add_execution_options(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,7 +118,8 @@ def _run(args: argparse.Namespace) -> int:
     for plan in _plans(args):
         csv_path = run_study(plan=plan, storage_url=args.storage, results_dir=args.results_dir,
                              workers=args.workers, lease_s=args.lease, heartbeat_s=args.heartbeat,
-                             train=args.trainer, storage_patience_s=args.storage_patience)
+                             train=args.trainer, storage_patience_s=args.storage_patience,
+                             execution=execution_from_args(args))
         if args.command == "all":
             from studies.reporting import render_report, verdict_lines
 
@@ -129,7 +133,8 @@ def _worker(args: argparse.Namespace) -> int:
     study, plan = load_named_study(name=args.name, storage_url=args.storage, results_dir=args.results_dir,
                                    storage_patience_s=args.storage_patience)
     finished = run_worker(study=study, plan=plan, study_dir=args.results_dir / plan.study_name,
-                          lease_s=args.lease, heartbeat_s=args.heartbeat, train=args.trainer)
+                          lease_s=args.lease, heartbeat_s=args.heartbeat, train=args.trainer,
+                          execution=execution_from_args(args))
     print(f"worker {os.getpid()}: {finished} trials finished")
     return 0
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from omiga.config import MemberConfig, NetworkConfig, TrainConfig
 from omiga.tasks import build_dataset, dataset_path, get_task, normalized_score
+from studies.execution import CPU_EAGER, Execution
 from studies.grid import GridPoint
 from studies.plan import StudyPlan
 
@@ -82,11 +83,11 @@ def build_missing_datasets(plan: StudyPlan, *, log=print) -> list[Path]:
     return built
 
 
-def _train_config(plan: StudyPlan, point: GridPoint) -> TrainConfig:
+def _train_config(plan: StudyPlan, point: GridPoint, execution: Execution = CPU_EAGER) -> TrainConfig:
     network = NetworkConfig() if plan.hidden is None else NetworkConfig(hidden=plan.hidden)
     return TrainConfig(steps=plan.steps, batch_size=plan.batch_size, mixer=point.mixer or "linear",
                        method=point.method, network=network, checkpoint_every=plan.checkpoint_every,
-                       eval_episodes=plan.eval_episodes)
+                       eval_episodes=plan.eval_episodes, **execution.train_options())
 
 
 def _member(point: GridPoint) -> MemberConfig:
@@ -95,7 +96,8 @@ def _member(point: GridPoint) -> MemberConfig:
 
 
 def population_dir(study_dir: Path, plan: StudyPlan, points: list[GridPoint]) -> Path:
-    """Run directory named from the config and member list (never the clock), so a retry resumes there."""
+    """Run directory named from the config and member list (never the clock, nor the worker's execution
+    options), so a retry resumes there on any worker."""
     config = _train_config(plan, points[0]).to_dict()
     members = [vars(_member(point)) for point in points]
     digest = hashlib.sha256(json.dumps([config, members], sort_keys=True).encode()).hexdigest()[:12]
@@ -108,7 +110,8 @@ def _finite(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
-def train_points(plan: StudyPlan, points: list[GridPoint], *, study_dir: Path) -> list[RunOutcome]:
+def train_points(plan: StudyPlan, points: list[GridPoint], *, study_dir: Path,
+                 execution: Execution = CPU_EAGER) -> list[RunOutcome]:
     """Train ``points`` (same task, quality, method, mixer) as one population and evaluate each run."""
     from omiga.data import load_dataset
     from omiga.evaluate import evaluate_population
@@ -124,7 +127,7 @@ def train_points(plan: StudyPlan, points: list[GridPoint], *, study_dir: Path) -
         return evaluate_population(policy, task=plan.task, episodes=plan.eval_episodes, seed=1_000_003,
                                    backend=plan.backend)
 
-    config = _train_config(plan, points[0])
+    config = _train_config(plan, points[0], execution)
     members = [_member(point) for point in points]
     results = train_population(dataset, config=config, members=members, out_dir=out_dir, evaluate=evaluate)
     outcomes = []

@@ -18,6 +18,7 @@ import optuna
 from optuna.trial import TrialState
 
 from studies.errors import StudyError
+from studies.execution import CPU_EAGER, Execution
 from studies.export import scores_frame, write_scores
 from studies.plan import StudyPlan
 from studies.queue import enqueue_grid, reap_stale_trials
@@ -98,14 +99,15 @@ def export_study(study: optuna.Study, plan: StudyPlan, *, results_dir: Path) -> 
 
 
 def _spawn_workers(*, plan: StudyPlan, storage_url: str | None, results_dir: Path, workers: int,
-                   lease_s: float, heartbeat_s: float, trainer: str, storage_patience_s: float) -> None:
+                   lease_s: float, heartbeat_s: float, trainer: str, storage_patience_s: float,
+                   execution: Execution) -> None:
     threads = max(1, (os.cpu_count() or 1) // workers)
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     if storage_url is not None:
         env[STORAGE_ENV] = storage_url
     command = [sys.executable, "-m", "studies", "worker", "--name", plan.study_name, "--results-dir",
                str(results_dir), "--lease", str(lease_s), "--heartbeat", str(heartbeat_s), "--trainer", trainer,
-               "--storage-patience", str(storage_patience_s)]
+               "--storage-patience", str(storage_patience_s), *execution.to_argv()]
     processes = [subprocess.Popen(command, env=env) for _ in range(workers)]
     codes = [process.wait() for process in processes]
     if any(codes):
@@ -116,7 +118,7 @@ def _spawn_workers(*, plan: StudyPlan, storage_url: str | None, results_dir: Pat
 def run_study(*, plan: StudyPlan, storage_url: str | None, results_dir: Path, workers: int = 1,
               lease_s: float = DEFAULT_LEASE_S, heartbeat_s: float = DEFAULT_HEARTBEAT_S,
               train: PopulationTrain | str = DEFAULT_TRAINER, log: Callable[[str], None] = print,
-              storage_patience_s: float = DEFAULT_STORAGE_PATIENCE_S) -> Path:
+              storage_patience_s: float = DEFAULT_STORAGE_PATIENCE_S, execution: Execution = CPU_EAGER) -> Path:
     """Run every trial of ``plan`` not yet finished (resuming), then export; return the scores.csv path."""
     if workers < 1:
         raise StudyError(f"--workers must be >= 1, got {workers}")
@@ -124,6 +126,7 @@ def run_study(*, plan: StudyPlan, storage_url: str | None, results_dir: Path, wo
         raise StudyError("worker processes need the trainer as 'module:function', not a Python object")
     resolve_trainer(train)  # fail before any work when it cannot be imported
     check_lease(lease_s=lease_s, heartbeat_s=heartbeat_s)
+    execution.check(plan)
     results_dir = Path(results_dir)
     study = open_plan_study(plan=plan, storage_url=storage_url, results_dir=results_dir, workers=workers,
                             storage_patience_s=storage_patience_s)
@@ -137,11 +140,11 @@ def run_study(*, plan: StudyPlan, storage_url: str | None, results_dir: Path, wo
     log(f"{added} trials enqueued; {trial_counts(study)}")
     if workers == 1:
         run_worker(study=study, plan=plan, study_dir=study_dir, train=train, lease_s=lease_s,
-                   heartbeat_s=heartbeat_s, log=log)
+                   heartbeat_s=heartbeat_s, log=log, execution=execution)
     else:
         _spawn_workers(plan=plan, storage_url=storage_url, results_dir=results_dir, workers=workers,
                        lease_s=lease_s, heartbeat_s=heartbeat_s, trainer=train,
-                       storage_patience_s=storage_patience_s)
+                       storage_patience_s=storage_patience_s, execution=execution)
     counts = trial_counts(study)
     if counts.get("running") or counts.get("waiting"):
         log(f"note: {counts.get('running', 0)} trials still running elsewhere, {counts.get('waiting', 0)} "

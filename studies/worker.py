@@ -17,6 +17,7 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
 from studies.errors import StudyError
+from studies.execution import CPU_EAGER, Execution
 from studies.grid import GridPoint
 from studies.plan import StudyPlan
 from studies.queue import ClaimedTrial, Heartbeat, claim_population, reap_stale_trials
@@ -32,7 +33,8 @@ __all__ = [
 ]
 
 PopulationTrain = Callable[..., list[RunOutcome]]
-"""``train(plan, points, *, study_dir) -> one RunOutcome per point`` (default: `studies.runner.train_points`)."""
+"""``train(plan, points, *, study_dir, execution) -> one RunOutcome per point`` (default:
+`studies.runner.train_points`); ``execution`` is the worker's `studies.execution.Execution`."""
 
 DEFAULT_TRAINER = "studies.runner:train_points"
 """The population trainer workers use unless ``--trainer module:function`` names another."""
@@ -94,13 +96,14 @@ def _describe(points: list[GridPoint]) -> str:
 def run_worker(*, study: optuna.Study, plan: StudyPlan, study_dir: Path,
                train: PopulationTrain | str = DEFAULT_TRAINER,
                lease_s: float = DEFAULT_LEASE_S, heartbeat_s: float = DEFAULT_HEARTBEAT_S,
-               log: Callable[[str], None] = print) -> int:
+               log: Callable[[str], None] = print, execution: Execution = CPU_EAGER) -> int:
     """Run populations until no WAITING trial is left; return the number of trials this worker finished.
 
     An exception from ``train`` fails the population's trials (status "failed", reason: the traceback) and is
     re-raised: a broken configuration should stop the study, not loop over every population.
     """
     check_lease(lease_s=lease_s, heartbeat_s=heartbeat_s)
+    execution.check(plan)
     train = resolve_trainer(train)
     finished = 0
     while True:
@@ -114,7 +117,7 @@ def run_worker(*, study: optuna.Study, plan: StudyPlan, study_dir: Path,
         started = time.monotonic()
         with Heartbeat(study, [item.trial._trial_id for item in claimed], interval_s=heartbeat_s):
             try:
-                outcomes = train(plan, points, study_dir=study_dir)
+                outcomes = train(plan, points, study_dir=study_dir, execution=execution)
             except BaseException:
                 _fail_all(study, claimed, traceback.format_exc())
                 raise

@@ -71,7 +71,7 @@ def closed_form_study(tmp_path: Path, monkeypatch) -> tuple[list[str], Path]:
     monkeypatch.setenv("OMIGA_DATA_DIR", str(tmp_path / "data"))
     (tmp_path / "closed_form_trainer.py").write_text(
         "from studies.runner import RunOutcome\n"
-        "def train(plan, points, *, study_dir):\n"
+        "def train(plan, points, *, study_dir, execution=None):\n"
         "    return [RunOutcome(status='ok', score=float(p.seed), win_rate=0.5, normalized_score=0.1,\n"
         "                       steps=plan.steps, run_dir='', curve_path='', member_index=i)\n"
         "            for i, p in enumerate(points)]\n")

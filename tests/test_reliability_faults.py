@@ -156,7 +156,7 @@ SLOW_TRAINER = textwrap.dedent('''
     from pathlib import Path
     from studies.runner import RunOutcome
 
-    def train(plan, points, *, study_dir):
+    def train(plan, points, *, study_dir, execution=None):
         Path(os.environ["RELIABILITY_MARKER"]).touch()  # the test cuts the database while this sleeps
         time.sleep(float(os.environ.get("RELIABILITY_SLEEP", "1")))
         return [RunOutcome(status="ok", score=10.0 * p.seed + (p.alpha or 0.0), win_rate=None,

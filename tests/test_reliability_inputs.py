@@ -296,6 +296,12 @@ CASES: list[tuple[str, str, list[str], int, str]] = [
      "--storage-patience must be >= 0 seconds, got -1"),
     ("trainer that cannot be imported", "studies", [*_RUN, "--trainer", "no_such_module:train"], 2,
      "--trainer 'no_such_module:train' cannot be imported"),
+    ("CUDA graph on the CPU", "studies", [*_RUN, "--cuda-graph"], 2,
+     "worker options: TrainConfig.cuda_graph needs a CUDA device, got device 'cpu'"),
+    ("compile and CUDA graph together", "studies", [*_RUN, "--device", "cuda", "--cuda-graph", "--compile"], 2,
+     "worker options: TrainConfig.compile and cuda_graph are alternatives"),
+    ("a device torch does not know", "studies", [*_RUN, "--device", "tpu"], 2,
+     "worker options: TrainConfig.device must be 'cpu' or 'cuda[:k]', got 'tpu'"),
     # studies: storage
     ("storage URL pointing nowhere", "studies", [*_RUN, "--storage", f"postgresql://omiga:{PASSWORD}@127.0.0.1:1/db"],
      2, "cannot connect to storage postgresql"),

@@ -51,7 +51,7 @@ def test_every_torch_load_is_weights_only_except_the_trusted_madt_reader():
 FAKE_TRAINER = textwrap.dedent('''
     from studies.runner import RunOutcome
 
-    def train(plan, points, *, study_dir):
+    def train(plan, points, *, study_dir, execution=None):
         return [RunOutcome(status="ok", score=1.0 + p.seed, win_rate=None, normalized_score=0.1 * p.seed,
                            steps=plan.steps, run_dir=str(study_dir), curve_path="", member_index=i,
                            config={"seed": p.seed}) for i, p in enumerate(points)]

@@ -36,7 +36,7 @@ class FakeTrainer:
         self.calls: list[list[GridPoint]] = []
         self.fail = fail
 
-    def __call__(self, plan, points, *, study_dir):
+    def __call__(self, plan, points, *, study_dir, execution=None):
         self.calls.append(list(points))
         if self.fail:
             raise RuntimeError("trainer exploded")

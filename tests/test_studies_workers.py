@@ -26,7 +26,7 @@ FAKE_TRAINER = textwrap.dedent('''
     import time
     from studies.runner import RunOutcome
 
-    def train(plan, points, *, study_dir):
+    def train(plan, points, *, study_dir, execution=None):
         time.sleep(1.0)  # long enough that both workers are up before the queue drains
         return [RunOutcome(status="ok", score=10.0 * p.seed + (p.alpha or 0.0), win_rate=None,
                            normalized_score=0.0, steps=plan.steps, run_dir=str(study_dir), curve_path="",
