@@ -20,12 +20,13 @@ that no operand stays hot in the cache across steps as none does in training).
 
 from __future__ import annotations
 
-import time
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
-__all__ = ["MIN_SIDE", "Product", "step_products", "time_step_products"]
+__all__ = ["MIN_SIDE", "Product", "step_products", "step_products_runner"]
 
 _OPERAND_SETS = 4
 MIN_SIDE = 8
@@ -76,22 +77,13 @@ def _operands(product: Product, members: int, dtype: torch.dtype, device: str) -
     return left, torch.randn(members, product.k, product.n, dtype=dtype, device=device)
 
 
-def time_step_products(products: list[Product], *, members: int, dtype: torch.dtype, budget_s: float,
-                       device: str = "cpu") -> float:
-    """Steps/s of running ``products`` (one step's) back to back, for at least ``budget_s`` seconds."""
+def step_products_runner(products: list[Product], *, members: int, dtype: torch.dtype,
+                         device: str = "cpu") -> Callable[[], None]:
+    """A callable that runs ``products`` (one step's) back to back, on the next of several operand sets."""
     sets = [[_operands(p, members, dtype, device) for p in products] for _ in range(_OPERAND_SETS)]
-    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    turn = itertools.cycle(sets)
 
-    def step(operands: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
-        for left, right in operands:
+    def step() -> None:
+        for left, right in next(turn):
             torch.bmm(left, right)
-
-    for operands in sets:
-        step(operands)
-    sync()
-    count, start = 0, time.perf_counter()
-    while count < 3 or time.perf_counter() - start < budget_s:
-        step(sets[count % _OPERAND_SETS])
-        count += 1
-    sync()
-    return count / (time.perf_counter() - start)
+    return step

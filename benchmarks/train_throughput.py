@@ -1,26 +1,31 @@
 """Training throughput of the population trainer versus a reference-style single run.
 
     python -m benchmarks.train_throughput [--quick] [--json] [--members 1 4 16] [--shapes ...] [--rounds R]
-        [--threads N] [--precision float32 bfloat16] [--device cuda [--cuda-graph]] [--compile] [--floor] [--omp-wait-policy P]
+        [--threads N] [--precision float32 bfloat16] [--device cuda [--cuda-graph]] [--compile] [--floor]
+        [--omp-wait-policy P]
 
 Rows: steps/s (population steps) and member-steps/s for M members at two shape sets, HalfCheetah-6x1-like
 (6 agents, obs 17, 1 continuous action, state 17) and corridor-like (6 agents, obs 387, 29 discrete actions,
 state 360), batch 128, hidden 256, plus the reference-style implementation (benchmarks/reference_style.py) at
-the HalfCheetah-like shapes and the speed-up ratio of member-steps/s over it. Population rows are given for
-float32 (the faithful default) and bfloat16 autocast (``TrainConfig.matmul_precision``). Each row runs in a fresh
-subprocess; ``peak_mem_mb`` is that process's peak resident memory (``resource.getrusage`` ru_maxrss) minus
-its value just before the networks were built, i.e. what training adds on top of torch and the dataset (on a
-GPU: ``torch.cuda.max_memory_allocated``). Every row's process applies :func:`omiga.allocator.keep_freed_memory`
-as the command-line entry points do, the reference row too.
+the HalfCheetah-like shapes. Population rows are given for float32 (the faithful default) and bfloat16 autocast
+(``TrainConfig.matmul_precision``). ``--cuda-graph`` adds rows with ``TrainConfig.cuda_graph``, ``--compile``
+rows with ``TrainConfig.compile`` (timed after the compilation, which the warm-up steps include), ``--floor``
+``matmul_floor`` rows: the step's matrix products timed alone (benchmarks/matmul_floor.py), which no
+implementation of the same step can exceed. ``--device cuda`` times everything on the GPU (the reference moves
+each host-sampled batch to the device, as the official code does).
 
-Timings on a shared machine are noisy: every row runs ``--rounds`` times (default 3), the rounds interleaved,
-and the table gives the median. ``--device cuda`` times the population rows and the reference on the GPU (the
-reference moves each host-sampled batch to the device, as the official code does); ``--cuda-graph`` adds rows
-with ``TrainConfig.cuda_graph``, ``--compile`` rows with ``TrainConfig.compile`` (timed after the compilation,
-which the row's warm-up steps include); ``--floor`` adds ``matmul_floor`` rows, the step's matrix products timed
-alone (benchmarks/matmul_floor.py): no implementation of the same step can exceed them. The header names the OpenMP wait policy of the run (``--omp-wait-policy``).
+Each row runs in a fresh subprocess that applies :func:`omiga.allocator.keep_freed_memory` as the command-line
+entry points do (the reference row too). ``peak_mem_mb`` is that process's peak resident memory
+(``resource.getrusage`` ru_maxrss) after ten steps minus its value just before the networks were built, i.e.
+what training adds on top of torch and the dataset (on a GPU: ``torch.cuda.max_memory_allocated``).
+
+Timings on a shared machine are noisy, and the host's speed drifts over minutes. So the speed-up ``x ref`` of a
+row at the reference's shapes is measured paired: in the row's own process, the row and the reference-style step
+alternate in blocks of ``BLOCK_S`` seconds, and the ratio is the median over blocks of (row member-steps/s ÷
+reference steps/s in the block just before). Every row runs ``--rounds`` times (default 3), the rounds
+interleaved, and the table gives medians over rounds. The header names the OpenMP wait policy
+(``--omp-wait-policy``).
 """
-
 from __future__ import annotations
 
 import argparse
@@ -39,6 +44,8 @@ SHAPES: dict[str, dict[str, int]] = {
     "halfcheetah_6x1": {"n_agents": 6, "obs_dim": 17, "state_dim": 17, "act_dim": 1},
     "corridor": {"n_agents": 6, "obs_dim": 387, "state_dim": 360, "n_actions": 29},
 }
+REFERENCE_SHAPES = ("halfcheetah_6x1",)
+"""Shapes the reference-style implementation runs at (continuous actions)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,9 @@ class BenchRow:
     peak_mem_mb: float
     precision: str = "float32"
     device: str = "cpu"
+    paired_ratio: float | None = None
+    """Median over alternating blocks of (this row's member-steps/s ÷ the reference's, timed in the same
+    process just before); None where the row has no reference (corridor shapes)."""
 
 
 def _max_rss_mb() -> float:
@@ -73,6 +83,37 @@ def _timed(step, budget_s: float, device: str = "cpu", warmup: int = 5) -> float
             count += 1
         sync()
     return count / (time.perf_counter() - start)
+
+
+BLOCK_S = 0.25
+"""Length of one block of the paired timing: the row and the reference alternate in blocks this long."""
+
+
+def _block_rate(step, sync, min_s: float) -> float:
+    count, start = 0, time.perf_counter()
+    while count < 1 or time.perf_counter() - start < min_s:
+        step()
+        count += 1
+    sync()
+    return count / (time.perf_counter() - start)
+
+
+def _timed_pair(step, reference_step, budget_s: float, device: str = "cpu", warmup: int = 5) -> tuple[float, float]:
+    """Steps/s of ``step`` and the median ratio of its rate to ``reference_step``'s, alternating blocks of
+    ``BLOCK_S`` seconds for ``budget_s`` seconds each, so that both see the same machine (a shared host's speed
+    drifts over minutes; the ratio of adjacent blocks does not)."""
+    sync = _synchronizer(device)
+    for _ in range(warmup):
+        step()
+        reference_step()
+    sync()
+    rates, ratios, spent = [], [], 0.0
+    while len(rates) < 3 or spent < budget_s:
+        reference = _block_rate(reference_step, sync, BLOCK_S)
+        rates.append(_block_rate(step, sync, BLOCK_S))
+        ratios.append(rates[-1] / reference)
+        spent += 2 * BLOCK_S
+    return statistics.median(rates), statistics.median(ratios)
 
 
 def _peak_mb(device: str, rss_before: float) -> float:
@@ -110,19 +151,19 @@ def bench_population(shapes: str, members: int, budget_s: float, device: str = "
                          compile=mode == "compile")
     trainer = PopulationTrainer(dataset, config=config,
                                 members=[MemberConfig(seed=s, alpha=10.0) for s in range(members)])
-    rate = _timed(trainer.train_step, budget_s, device)
+    rate, peak, ratio = _timed_row(trainer.train_step, shapes, members, budget_s, device, before)
     impl = "population" if mode == "eager" else f"population+{mode}"
-    return BenchRow(impl, shapes, members, rate, rate * members, _peak_mb(device, before), precision, device)
+    return BenchRow(impl, shapes, members, rate, rate * members, peak, precision, device, ratio)
 
 
-def bench_reference(shapes: str, budget_s: float, device: str = "cpu") -> BenchRow:
+def reference_step(shapes: str, device: str = "cpu"):
+    """One training step of the reference-style implementation, as a callable."""
     import torch
 
     from benchmarks.reference_style import ReferenceStyleOmiga
 
     dims = SHAPES[shapes]
     dataset = _dataset(shapes)
-    before = _max_rss_mb()
     learner = ReferenceStyleOmiga(n_agents=dims["n_agents"], obs_dim=dims["obs_dim"], act_dim=dims["act_dim"],
                                   state_dim=dims["state_dim"], device=device)
     valid = torch.from_numpy(dataset.transition_indices())
@@ -136,22 +177,42 @@ def bench_reference(shapes: str, budget_s: float, device: str = "cpu") -> BenchR
                  tensors["terminals"][t], tensors["obs"][t + 1], tensors["state"][t + 1]]
         learner.train_step(*(x.to(device) for x in batch))
 
+    return step
+
+
+def bench_reference(shapes: str, budget_s: float, device: str = "cpu") -> BenchRow:
+    before = _max_rss_mb()
+    step = reference_step(shapes, device)
     rate = _timed(step, budget_s, device)
-    return BenchRow("reference_style", shapes, 1, rate, rate, _peak_mb(device, before), device=device)
+    return BenchRow("reference_style", shapes, 1, rate, rate, _peak_mb(device, before), device=device,
+                    paired_ratio=1.0)
+
+
+def _timed_row(step, shapes: str, members: int, budget_s: float, device: str,
+               rss_before: float) -> tuple[float, float, float | None]:
+    """(steps/s, peak MB, paired ratio to the reference or None): peak memory is read after ten steps, before
+    the reference joins the process; rows at the reference's shapes are timed in alternation with it."""
+    for _ in range(10):
+        step()
+    peak = _peak_mb(device, rss_before)
+    if shapes not in REFERENCE_SHAPES:
+        return _timed(step, budget_s, device), peak, None
+    rate, ratio = _timed_pair(step, reference_step(shapes, device), budget_s, device)
+    return rate, peak, ratio * members
 
 
 def bench_matmul_floor(shapes: str, members: int, budget_s: float, device: str = "cpu",
                        precision: str = "float32") -> BenchRow:
     import torch
 
-    from benchmarks.matmul_floor import step_products, time_step_products
+    from benchmarks.matmul_floor import step_products, step_products_runner
 
     dims = {k: v for k, v in SHAPES[shapes].items() if k != "state_dim"}
     before = _max_rss_mb()
-    rate = time_step_products(step_products(**dims), members=members, dtype=getattr(torch, precision),
-                              budget_s=budget_s, device=device)
-    return BenchRow("matmul_floor", shapes, members, rate, rate * members, _peak_mb(device, before), precision,
-                    device)
+    step = step_products_runner(step_products(**dims), members=members, dtype=getattr(torch, precision),
+                                device=device)
+    rate, peak, ratio = _timed_row(step, shapes, members, budget_s, device, before)
+    return BenchRow("matmul_floor", shapes, members, rate, rate * members, peak, precision, device, ratio)
 
 
 def _run_row(queue, kind: str, shapes: str, members: int, budget_s: float, threads: int | None, device: str,
@@ -184,13 +245,15 @@ def _row_of(process, queue, label: str) -> dict:
 
 
 def _median_rows(rounds: list[list[dict]]) -> list[dict]:
-    """Per row, the median steps/s over the rounds (and the largest peak memory)."""
+    """Per row, the median steps/s and paired ratio over the rounds (and the largest peak memory)."""
     merged = []
     for runs in zip(*rounds, strict=True):
         row = dict(runs[0])
         row["steps_per_s"] = statistics.median(r["steps_per_s"] for r in runs)
         row["member_steps_per_s"] = row["steps_per_s"] * row["members"]
         row["peak_mem_mb"] = max(r["peak_mem_mb"] for r in runs)
+        ratios = [r["paired_ratio"] for r in runs if r["paired_ratio"] is not None]
+        row["paired_ratio"] = statistics.median(ratios) if ratios else None
         row["rounds"] = len(runs)
         merged.append(row)
     return merged
@@ -245,15 +308,14 @@ def main() -> None:
             process.join()
         rounds.append(rows)
     rows = _median_rows(rounds)
-    reference = rows[0]["member_steps_per_s"]
     for row in rows:
-        row["speedup_vs_reference"] = (row["member_steps_per_s"] / reference
-                                       if row["shapes"] == "halfcheetah_6x1" else None)
+        row["speedup_vs_reference"] = row["paired_ratio"]
     if args.json:
         print(json.dumps(rows, indent=2))
         return
     print(f"# median of {n_rounds} interleaved round(s); OMP_WAIT_POLICY="
-          f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}; threads={args.threads or 'torch default'}")
+          f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}; threads={args.threads or 'torch default'}; "
+          f"x ref: paired with the reference in {BLOCK_S:g} s blocks in the row's own process")
     print(f"{'impl':<19} {'device':<6} {'precision':<9} {'shapes':<16} {'M':>3} {'steps/s':>9} {'member-steps/s':>15} "
           f"{'peak MB':>8} {'x ref':>6}")
     for row in rows:
