@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 import torch
+from test_train_checkpoint import _evaluate, _Interrupted, train_whole_and_resumed
 
-from omiga.checkpoint import load_checkpoint
 from omiga.config import MemberConfig, NetworkConfig, TrainConfig
 from omiga.errors import ConfigError
 from omiga.train import train_population
@@ -47,34 +45,10 @@ def test_compiled_bfloat16_steps_track_the_float32_run(continuous_dataset):
     assert not torch.equal(fast.last_losses, exact.last_losses)
 
 
-@dataclass(frozen=True)
-class _Score:
-    mean_return: float
-    win_rate: float | None = None
-
-
-class _Interrupted(Exception):
-    pass
-
-
-def _evaluate(interrupt_at: int | None = None):
-    def evaluate(policy, step):
-        if step == interrupt_at:
-            raise _Interrupted
-        return [_Score(mean_return=float(step)) for _ in range(policy.n_members)]
-    return evaluate
-
-
 def test_a_compiled_run_resumes_bitwise_and_may_switch_compile_on(continuous_dataset, tmp_path):
     config = _config(compile=True, checkpoint_every=10, eval_every=10)
-    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
-    train_population(continuous_dataset, config=config, members=MEMBERS, out_dir=whole, evaluate=_evaluate())
-    with pytest.raises(_Interrupted):
-        train_population(continuous_dataset, config=config, members=MEMBERS, out_dir=resumed,
-                         evaluate=_evaluate(interrupt_at=20))
-    train_population(continuous_dataset, config=config, members=MEMBERS, out_dir=resumed, evaluate=_evaluate())
-    final_whole, final_resumed = (load_checkpoint(d / "checkpoint.pt")["trainer"] for d in (whole, resumed))
-    assert final_whole["step"] == final_resumed["step"] == 30
+    final_whole, final_resumed = train_whole_and_resumed(continuous_dataset, config, tmp_path / "compiled",
+                                                         members=MEMBERS)
     for name, value in final_whole["nets"].items():
         assert torch.equal(value, final_resumed["nets"][name]), name
 

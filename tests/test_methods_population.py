@@ -7,12 +7,11 @@ import json
 
 import pytest
 import torch
-from test_train_checkpoint import MEMBERS, _evaluate, _Interrupted
 from test_train_checkpoint import _config as _checkpoint_config
+from test_train_checkpoint import train_whole_and_resumed
 from test_train_population import _config, _params, _run
 
 from omiga.batch import BatchSampler
-from omiga.checkpoint import load_checkpoint
 from omiga.config import MemberConfig, NetworkConfig, TrainConfig
 from omiga.errors import ConfigError
 from omiga.methods import METHOD_ACTION_KINDS, get_action_rule, get_update_rule
@@ -85,16 +84,10 @@ def test_each_loss_moves_only_its_network(datasets, method, kind):
 
 def test_a_resumed_omar_run_equals_an_uninterrupted_one_bitwise(continuous_dataset, tmp_path):
     config = _checkpoint_config(method="omar", method_options=(("alpha", 2.0), ("iterations", 3)))
-    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
-    train_population(continuous_dataset, config=config, members=MEMBERS, out_dir=whole, evaluate=_evaluate())
-    with pytest.raises(_Interrupted):
-        train_population(continuous_dataset, config=config, members=MEMBERS, out_dir=resumed,
-                         evaluate=_evaluate(interrupt_at=20))
-    train_population(continuous_dataset, config=config, members=MEMBERS, out_dir=resumed, evaluate=_evaluate())
-    final_whole, final_resumed = (load_checkpoint(d / "checkpoint.pt")["trainer"] for d in (whole, resumed))
+    final_whole, final_resumed = train_whole_and_resumed(continuous_dataset, config, tmp_path)
     for name, value in final_whole["nets"].items():
         assert torch.equal(value, final_resumed["nets"][name]), name
-    saved = json.loads((resumed / "result.json").read_text())
+    saved = json.loads((tmp_path / "resumed" / "result.json").read_text())
     assert TrainConfig.from_dict(saved["provenance"]["config"]) == config
     assert set(saved["members"][0]["final_losses"]) == {"loss/q", "loss/cql", "loss/pi"}
 

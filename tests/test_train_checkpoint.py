@@ -41,6 +41,18 @@ def _evaluate(interrupt_at: int | None = None):
     return evaluate
 
 
+def train_whole_and_resumed(dataset, config: TrainConfig, tmp_path, members=MEMBERS) -> tuple[dict, dict]:
+    """Train ``config`` uninterrupted and interrupted at step 20 then resumed; the two final trainer states."""
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    train_population(dataset, config=config, members=members, out_dir=whole, evaluate=_evaluate())
+    with pytest.raises(_Interrupted):
+        train_population(dataset, config=config, members=members, out_dir=resumed, evaluate=_evaluate(interrupt_at=20))
+    train_population(dataset, config=config, members=members, out_dir=resumed, evaluate=_evaluate())
+    final_whole, final_resumed = (load_checkpoint(d / "checkpoint.pt")["trainer"] for d in (whole, resumed))
+    assert final_whole["step"] == final_resumed["step"] == config.steps
+    return final_whole, final_resumed
+
+
 def test_resumed_run_equals_uninterrupted_run_bitwise(continuous_dataset, tmp_path):
     whole, resumed = tmp_path / "whole", tmp_path / "resumed"
     train_population(continuous_dataset, config=_config(), members=MEMBERS, out_dir=whole, evaluate=_evaluate())
