@@ -2,7 +2,10 @@
 
 Compiling the losses fuses their many small tensor operations, and AOTAutograd compiles the backward pass
 the same way, so a step runs fewer and larger kernels (the matrix products stay library calls). Shapes are
-static per population (``dynamic=False``): a population of another size compiles again. The optimiser,
+static per population (``dynamic=False``): a population of another size or mixer compiles again, while a new
+population of the same shapes reuses the compiled code (measured: eleven trainers in one process, two
+compilations). Past torch._dynamo's ``recompile_limit`` (8 variants per method and process) further variants
+run eager, with torch's warning; results are the same. The optimiser,
 clipping and target update stay eager: compiling them measured no further gain.
 """
 
