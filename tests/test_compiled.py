@@ -81,3 +81,12 @@ def test_a_failed_build_names_the_missing_compiler(discrete_dataset, monkeypatch
             trainer.train_step()
     finally:
         torch._dynamo.reset()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_compiled_steps_equal_the_eager_steps_on_a_gpu(discrete_dataset):
+    eager = _trained(discrete_dataset, _config(mixer="qmix", device="cuda"), steps=5)
+    compiled = _trained(discrete_dataset, _config(mixer="qmix", device="cuda", compile=True), steps=5)
+    torch.testing.assert_close(compiled.last_losses, eager.last_losses, rtol=1e-4, atol=1e-5)
+    for (name, value), other in zip(eager.nets.state_dict().items(), compiled.nets.state_dict().values()):
+        torch.testing.assert_close(other, value, rtol=1e-4, atol=1e-5, msg=name)
