@@ -67,50 +67,45 @@ def _max_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _timed(step, budget_s: float, device: str = "cpu", warmup: int = 5) -> float:
-    """Steps per second of ``step()`` over at least ``budget_s`` seconds (and at least 3 steps).
+def _rate(step, device: str, min_s: float, min_steps: int = 1) -> float:
+    """Steps per second of ``step()`` over at least ``min_s`` seconds and ``min_steps`` steps.
 
-    On a GPU the device is synchronised before the clock starts and before it is read, not after every step.
+    On a GPU the device is synchronised every 10 steps, before the clock is read, not after every step.
     """
-    sync = _synchronizer(device)
-    for _ in range(warmup):
-        step()
-    sync()
+    sync, chunk = _synchronizer(device), 10 if device.startswith("cuda") else 1
     count, start = 0, time.perf_counter()
-    while count < 3 or time.perf_counter() - start < budget_s:
-        for _ in range(10 if device.startswith("cuda") else 1):
+    while count < min_steps or time.perf_counter() - start < min_s:
+        for _ in range(chunk):
             step()
-            count += 1
+        count += chunk
         sync()
     return count / (time.perf_counter() - start)
+
+
+def _timed(step, budget_s: float, device: str = "cpu", warmup: int = 5) -> float:
+    """Steps per second of ``step()`` after ``warmup`` steps, over at least ``budget_s`` seconds and 3 steps."""
+    for _ in range(warmup):
+        step()
+    _synchronizer(device)()
+    return _rate(step, device, budget_s, min_steps=3)
 
 
 BLOCK_S = 0.25
 """Length of one block of the paired timing: the row and the reference alternate in blocks this long."""
 
 
-def _block_rate(step, sync, min_s: float) -> float:
-    count, start = 0, time.perf_counter()
-    while count < 1 or time.perf_counter() - start < min_s:
-        step()
-        count += 1
-    sync()
-    return count / (time.perf_counter() - start)
-
-
 def _timed_pair(step, reference_step, budget_s: float, device: str = "cpu", warmup: int = 5) -> tuple[float, float]:
     """Steps/s of ``step`` and the median ratio of its rate to ``reference_step``'s, alternating blocks of
     ``BLOCK_S`` seconds for ``budget_s`` seconds each, so that both see the same machine (a shared host's speed
     drifts over minutes; the ratio of adjacent blocks does not)."""
-    sync = _synchronizer(device)
     for _ in range(warmup):
         step()
         reference_step()
-    sync()
+    _synchronizer(device)()
     rates, ratios, spent = [], [], 0.0
     while len(rates) < 3 or spent < budget_s:
-        reference = _block_rate(reference_step, sync, BLOCK_S)
-        rates.append(_block_rate(step, sync, BLOCK_S))
+        reference = _rate(reference_step, device, BLOCK_S)
+        rates.append(_rate(step, device, BLOCK_S))
         ratios.append(rates[-1] / reference)
         spent += 2 * BLOCK_S
     return statistics.median(rates), statistics.median(ratios)
