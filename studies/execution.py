@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
+from omiga.commands.train import add_execution_options
 from omiga.config import GRAPHABLE_METHODS, TrainConfig
 from omiga.errors import ConfigError
 from studies.errors import StudyError
@@ -59,16 +60,6 @@ class Execution:
 
 CPU_EAGER = Execution()
 """The default: eager training on the CPU."""
-
-
-def add_execution_options(parser: argparse.ArgumentParser) -> None:
-    """``--device``, ``--cuda-graph`` and ``--compile``."""
-    parser.add_argument("--device", default="cpu", help="torch device of training: cpu (default), cuda or cuda:K")
-    parser.add_argument("--cuda-graph", action="store_true",
-                        help="replay each training step from a CUDA graph (with --device cuda; omiga and bc only)")
-    parser.add_argument("--compile", action="store_true",
-                        help="torch.compile the losses: 10-20%% faster steps after seconds of compilation per "
-                             "population; worth it for long runs (needs a C++ compiler)")
 
 
 def execution_from_args(args: argparse.Namespace) -> Execution:

@@ -16,7 +16,7 @@ from omiga.config import MIXER_NAMES, MemberConfig, NetworkConfig, TrainConfig
 from omiga.errors import ConfigError
 from omiga.methods import method_names
 
-__all__ = ["parse_method_options", "parse_seeds", "register", "run"]
+__all__ = ["add_execution_options", "parse_method_options", "parse_seeds", "register", "run"]
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
@@ -52,6 +52,17 @@ def parse_method_options(texts: list[str]) -> tuple[tuple[str, float], ...]:
     return tuple(options)
 
 
+def add_execution_options(parser: argparse.ArgumentParser) -> None:
+    """``--device``, ``--cuda-graph`` and ``--compile``: how this machine trains (``TrainConfig`` fields of the same
+    names); also the worker options of ``python -m studies``."""
+    parser.add_argument("--device", default="cpu", help="torch device of training: cpu (default), cuda or cuda:K")
+    parser.add_argument("--cuda-graph", action="store_true",
+                        help="replay each training step from a CUDA graph (with --device cuda; omiga and bc only)")
+    parser.add_argument("--compile", action="store_true",
+                        help="torch.compile the losses and their backward: 10-20%% faster steps on CPU after seconds "
+                             "of compilation per population; worth it for long runs (needs a C++ compiler)")
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     defaults = TrainConfig(steps=1)
     parser = subparsers.add_parser("train", help="train a population of OMIGA runs on a dataset",
@@ -76,12 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--eval-every", type=int, default=0, help="steps between evaluations (0 = only at the end)")
     parser.add_argument("--eval-episodes", type=int, default=defaults.eval_episodes)
     parser.add_argument("--no-eval", action="store_true", help="skip evaluation even when the task has an env")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--cuda-graph", action="store_true",
-                        help="capture the training step in a CUDA graph and replay it (with --device cuda)")
-    parser.add_argument("--compile", action="store_true",
-                        help="torch.compile the losses and their backward (10-20%% faster on CPU after a few seconds "
-                             "of compilation; needs a C++ compiler)")
+    add_execution_options(parser)
     parser.add_argument("--matmul-precision", default=defaults.matmul_precision, choices=("float32", "bfloat16"),
                         help="bfloat16 autocast of the networks' matrix products (about 2x faster on CPU)")
     parser.add_argument("--threads", type=int, default=None,
