@@ -5,8 +5,8 @@ the same way, so a step runs fewer and larger kernels (the matrix products stay 
 static per population (``dynamic=False``): a population of another size or mixer compiles again, while a new
 population of the same shapes reuses the compiled code (measured: eleven trainers in one process, two
 compilations). Past torch._dynamo's ``recompile_limit`` (8 variants per method and process) further variants
-run eager, with torch's warning; results are the same. The optimiser,
-clipping and target update stay eager: compiling them measured no further gain.
+run eager, with torch's warning; results are the same. The optimiser, clipping and target update stay eager:
+compiling them measured no further gain.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ def compile_update_rule(rule: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return compiled(*args)
         except _BUILD_ERRORS as error:
-            reason = str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__
+            text = str(error).strip()
+            reason = text.splitlines()[0][:300] if text else type(error).__name__
             raise ConfigError(f"torch.compile could not build the training step ({reason}); install a C++ "
                               "compiler (g++) and the Python headers, or train without --compile") from error
     return losses

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from test_train_checkpoint import _evaluate, _Interrupted, train_whole_and_resumed
+from test_train_population import _run
 
 from omiga.config import MemberConfig, NetworkConfig, TrainConfig
 from omiga.errors import ConfigError
@@ -20,10 +23,7 @@ def _config(**overrides) -> TrainConfig:
 
 
 def _trained(dataset, config: TrainConfig, steps: int) -> PopulationTrainer:
-    trainer = PopulationTrainer(dataset, config=config, members=MEMBERS)
-    for _ in range(steps):
-        trainer.train_step()
-    return trainer
+    return _run(dataset, dataclasses.replace(config, steps=steps), MEMBERS)
 
 
 @pytest.mark.parametrize(("dataset_name", "mixer"), [("continuous_dataset", "linear"), ("discrete_dataset", "qmix")])
