@@ -36,7 +36,6 @@ __all__ = [
     "frozen_call",
     "pre_tanh_log_prob",
     "sample_tanh_gaussian",
-    "soft_update",
     "tanh_gaussian_log_prob",
 ]
 
@@ -108,14 +107,6 @@ def frozen_call(module: nn.Module, *args: torch.Tensor):
     return torch.func.functional_call(module, params, args)
 
 
-@torch.no_grad()
-def soft_update(target: nn.Module, online: nn.Module, tau: float) -> None:
-    """target ← (1 − τ) target + τ online, for every parameter (one fused foreach call)."""
-    target_params = list(target.parameters())
-    if target_params:
-        torch._foreach_lerp_(target_params, list(online.parameters()), tau)
-
-
 class PopulationNetworks(nn.Module):
     """V, Q, policy and mixer of M members, with target copies of V, Q and the mixer.
 
@@ -141,9 +132,6 @@ class PopulationNetworks(nn.Module):
         self.q_target = copy.deepcopy(self.q).requires_grad_(False)
         self.v_target = copy.deepcopy(self.v).requires_grad_(False)
         self.mixer_target = copy.deepcopy(self.mixer).requires_grad_(False)
-        # plain tuples (not submodules): one fused soft update over all three pairs
-        self.__dict__["_targets"] = nn.ModuleList([self.q_target, self.v_target, self.mixer_target])
-        self.__dict__["_onlines"] = nn.ModuleList([self.q, self.v, self.mixer])
 
     @property
     def n_members(self) -> int:
@@ -154,6 +142,11 @@ class PopulationNetworks(nn.Module):
         return {"pi": list(self.policy.parameters()),
                 "q": list(self.q.parameters()) + list(self.mixer.parameters()),
                 "v": list(self.v.parameters())}
+
+    def target_groups(self) -> dict[str, list[nn.Parameter]]:
+        """The target copies of :meth:`optimised_groups`' ``q`` and ``v`` groups, parameter for parameter."""
+        return {"q": list(self.q_target.parameters()) + list(self.mixer_target.parameters()),
+                "v": list(self.v_target.parameters())}
 
     def q_values(self, obs: torch.Tensor, actions: torch.Tensor, *, target: bool = False) -> torch.Tensor:
         """Q_i(o_i, a_i) of the dataset actions, ``[M, B, N]``."""
@@ -203,8 +196,3 @@ class PopulationNetworks(nn.Module):
             return logits.argmax(-1)
         mean = out[..., : self.space.act_dim]
         return torch.tanh(torch.nan_to_num(mean, nan=0.0).clamp(-MEAN_BOUND, MEAN_BOUND))
-
-    @torch.no_grad()
-    def update_targets(self, tau: float) -> None:
-        """Soft update of the Q, V and mixer targets."""
-        soft_update(self._targets, self._onlines, tau)

@@ -4,6 +4,8 @@ A step samples each member's batch, computes the method's per-member losses, bac
 (members share no parameter, so each gets exactly its own gradient), clips the gradient norm per member and
 per group (policy, Q + mixer, V; as the official code's three optimisers), takes one Adam step (elementwise,
 so stacked parameters are independent optimisers; no weight decay, no amsgrad) and soft-updates the targets.
+The parameters of each group live in one ``[M, P]`` buffer (:mod:`omiga.flat`), so these chores are a few
+tensor ops per step, however many parameter tensors the networks have.
 
 On a CUDA device with ``TrainConfig.cuda_graph`` the update is captured once and replayed (:mod:`omiga.graphed`);
 with ``TrainConfig.compile`` the losses and their backward are compiled by Inductor (:mod:`omiga.compiled`).
@@ -24,6 +26,7 @@ from omiga.compiled import compile_update_rule
 from omiga.config import MemberConfig, TrainConfig
 from omiga.data.schema import OfflineDataset
 from omiga.errors import ConfigError
+from omiga.flat import FlatGroups, flat_adam_state, per_parameter_adam_state
 from omiga.graphed import GraphedUpdate
 from omiga.methods import check_action_kind, get_update_rule
 from omiga.networks import ActionSpace, PopulationNetworks
@@ -31,9 +34,6 @@ from omiga.population import MemberTensors
 from omiga.stacked import member_generators
 
 __all__ = ["PopulationTrainer"]
-
-CLIP_EPS = 1e-6  # as torch.nn.utils.clip_grad_norm_
-
 
 class PopulationTrainer:
     """Networks, optimiser, sampler and divergence bookkeeping of M members."""
@@ -49,10 +49,11 @@ class PopulationTrainer:
                             n_actions=dataset.n_actions, act_dim=dataset.act_dim)
         self.nets = PopulationNetworks(space, network=config.network, mixer=config.mixer,
                                        generators=member_generators(seeds, "init")).to(config.device)
-        self.groups = self.nets.optimised_groups()
-        params = [p for group in self.groups.values() for p in group]
-        self.optimizer = torch.optim.Adam(params, lr=config.lr, fused=True, capturable=config.cuda_graph)
-        self._all_params = list(self.nets.parameters())  # online and target: a frozen member keeps all
+        self.params = FlatGroups(self.nets.optimised_groups(), grads=True)
+        self.targets = FlatGroups(self.nets.target_groups(), grads=False)
+        self.optimizer = torch.optim.Adam(list(self.params.buffers.values()), lr=config.lr, fused=True,
+                                          capturable=config.cuda_graph)
+        self._all_buffers = [*self.params.buffers.values(), *self.targets.buffers.values()]  # a frozen member keeps all
         self.sampler = BatchSampler(dataset, seeds=seeds, batch_size=config.batch_size, device=config.device,
                                     reward_to_go=config.reward_to_go)
         self.member_tensors = MemberTensors.from_members(self.members, device=config.device)
@@ -76,7 +77,7 @@ class PopulationTrainer:
     def train_step(self) -> None:
         """One gradient step of every active member (replayed from a CUDA graph once one is captured)."""
         frozen = [i for i, alive in enumerate(self.active) if not alive]
-        saved = [p.detach()[frozen].clone() for p in self._all_params] if frozen else []
+        saved = [b[frozen].clone() for b in self._all_buffers] if frozen else []
         steps, noise = self.sampler.advance()
         if self._graph is None:
             self._update(self.sampler.gather(steps, noise=noise))
@@ -84,8 +85,8 @@ class PopulationTrainer:
             self._graph(steps)
         if frozen:
             with torch.no_grad():
-                for p, old in zip(self._all_params, saved):
-                    p[frozen] = old
+                for b, old in zip(self._all_buffers, saved):
+                    b[frozen] = old
         self.step += 1
         if self.step % self.config.check_every == 0:
             self.check_divergence()
@@ -99,25 +100,14 @@ class PopulationTrainer:
                             cache_enabled=not self.config.cuda_graph):
             losses, _ = self.update_rule(self.nets, batch, self.member_tensors, self.config)
         stacked = torch.stack(list(losses.values()), dim=1)  # [M, n_losses]
-        self.optimizer.zero_grad(set_to_none=True)
+        self.params.zero_grad()
         stacked.sum().backward()
         if self.config.grad_clip > 0:
-            for group in self.groups.values():
-                self._clip_per_member(group)
+            self.params.clip_grad_norm_per_member(self.config.grad_clip)
         self.optimizer.step()
-        self.nets.update_targets(self.config.tau)
+        self.targets.lerp_towards(self.params, self.config.tau)
         self._step_counter.add_(1)
         self._record(tuple(losses), stacked.detach())
-
-    def _clip_per_member(self, params: list[torch.nn.Parameter]) -> None:
-        grads = [p.grad for p in params if p.grad is not None]
-        if not grads:
-            return
-        norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g, dim=(1, 2)) for g in grads]),
-                                        dim=0)  # [M]: every stacked parameter is [M, rows, cols]
-        coef = (self.config.grad_clip / (norm + CLIP_EPS)).clamp(max=1.0)
-        for g in grads:
-            g.mul_(coef.view(-1, *([1] * (g.ndim - 1))))
 
     def _record(self, names: tuple[str, ...], values: torch.Tensor) -> None:
         self.loss_names, self.last_losses = names, values
@@ -130,11 +120,7 @@ class PopulationTrainer:
     # -- divergence -----------------------------------------------------------------------------------
     def check_divergence(self) -> list[int]:
         """Synchronise: freeze members whose loss or parameters are not finite; returns the new ones."""
-        finite_params = torch.ones(len(self.members), dtype=torch.bool, device=self._first_bad_step.device)
-        with torch.no_grad():
-            for p in self.optimizer.param_groups[0]["params"]:
-                finite_params &= torch.isfinite(p).flatten(1).all(1)
-        bad_steps, finite_params = self._first_bad_step.tolist(), finite_params.tolist()
+        bad_steps, finite_params = self._first_bad_step.tolist(), self.params.finite_members().tolist()
         newly = []
         for member, alive in enumerate(self.active):
             if not alive or (bad_steps[member] < 0 and finite_params[member]):
@@ -159,7 +145,8 @@ class PopulationTrainer:
     # -- checkpoints ----------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, object]:
         return {
-            "step": self.step, "nets": self.nets.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "step": self.step, "nets": self.nets.state_dict(),
+            "optimizer": per_parameter_adam_state(self.optimizer.state_dict(), self.params),
             "sampler": self.sampler.state_dict(), "active": list(self.active),
             "divergences": {str(k): [v[0], v[1]] for k, v in self.divergences.items()},
             "loss_names": list(self.loss_names), "last_losses": self.last_losses,
@@ -169,7 +156,7 @@ class PopulationTrainer:
     def load_state_dict(self, state: dict[str, object]) -> None:
         self.step = int(state["step"])
         self.nets.load_state_dict(state["nets"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        self.optimizer.load_state_dict(flat_adam_state(state["optimizer"], self.params, self.optimizer.state_dict()))
         self.sampler.load_state_dict(state["sampler"])
         self.active = [bool(a) for a in state["active"]]
         self.divergences = {int(k): (int(v[0]), str(v[1])) for k, v in state["divergences"].items()}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import torch
@@ -14,6 +16,9 @@ from omiga.errors import ConfigError
 from omiga.train import train_population
 
 MEMBERS = [MemberConfig(seed=0, alpha=1.0), MemberConfig(seed=3, alpha=4.0, global_info=False)]
+PER_PARAMETER_CHECKPOINT = Path(__file__).parent / "data" / "checkpoint_per_parameter_adam.pt"
+"""Written at step 10 of ``_config()`` with ``MEMBERS`` on ``continuous_dataset`` by the trainer of commit a362517,
+whose Adam kept one state per parameter tensor (before :mod:`omiga.flat`)."""
 
 
 
@@ -72,6 +77,27 @@ def test_resumed_run_equals_uninterrupted_run_bitwise(continuous_dataset, tmp_pa
                                       for d in (whole, resumed))
     assert members_whole == members_resumed
     assert [p["step"] for p in members_resumed[0]["eval_curve"]] == [10, 20, 30]
+
+
+def test_a_checkpoint_written_before_flat_parameters_resumes(continuous_dataset, tmp_path):
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    resumed.mkdir()
+    shutil.copy(PER_PARAMETER_CHECKPOINT, resumed / "checkpoint.pt")
+    train_population(continuous_dataset, config=_config(), members=MEMBERS, out_dir=whole, evaluate=_evaluate())
+    train_population(continuous_dataset, config=_config(), members=MEMBERS, out_dir=resumed, evaluate=_evaluate())
+    final_whole, final_resumed = (load_checkpoint(d / "checkpoint.pt")["trainer"] for d in (whole, resumed))
+    assert final_resumed["step"] == 30
+    # the same numbers up to the rounding of the clipping norm (summed per parameter then, per buffer now)
+    for name, value in final_whole["nets"].items():
+        torch.testing.assert_close(final_resumed["nets"][name], value, rtol=1e-5, atol=1e-6, msg=name)
+    saved_whole, saved_resumed = final_whole["optimizer"]["state"], final_resumed["optimizer"]["state"]
+    legacy = load_checkpoint(PER_PARAMETER_CHECKPOINT)["trainer"]["optimizer"]
+    assert len(saved_whole) == len(saved_resumed) == len(legacy["state"]) == 28  # still one entry per parameter
+    assert saved_whole.keys() == legacy["state"].keys()
+    for index, state in saved_whole.items():
+        assert saved_resumed[index]["step"].item() == state["step"].item() == 30
+        assert state["exp_avg"].shape == legacy["state"][index]["exp_avg"].shape
+        torch.testing.assert_close(saved_resumed[index]["exp_avg"], state["exp_avg"], rtol=1e-4, atol=1e-7)
 
 
 def test_a_checkpoint_of_another_config_is_refused(discrete_dataset, tmp_path):
