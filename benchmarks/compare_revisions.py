@@ -20,10 +20,11 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from benchmarks.train_throughput import population_trainer, steps_per_second, synthetic_dataset
 
 __all__ = ["compare_trainers", "omiga_of", "warm_trainer"]
 
@@ -61,26 +62,13 @@ def warm_trainer(shapes: str, members: int, precision: str, compile_: bool, *, h
                  batch_size: int = 128):
     """A trainer of the ``omiga`` importable now, after 10 steps (its compilation included); built and warmed
     inside :func:`omiga_of` so that imports made inside functions resolve to the same revision."""
-    from benchmarks.train_throughput import SHAPES
-    from omiga.config import MemberConfig, NetworkConfig, TrainConfig
-    from omiga.data import make_synthetic_dataset
-    from omiga.trainer import PopulationTrainer
+    from omiga.config import NetworkConfig
 
-    dataset = make_synthetic_dataset(n_episodes=20, episode_length=100, seed=0, **SHAPES[shapes])
-    config = TrainConfig(steps=1, matmul_precision=precision, compile=compile_, batch_size=batch_size,
-                         network=NetworkConfig(hidden=hidden))
-    trainer = PopulationTrainer(dataset, config=config, members=[MemberConfig(seed=s, alpha=10.0)
-                                                                  for s in range(members)])
+    trainer = population_trainer(synthetic_dataset(shapes), members, matmul_precision=precision, compile=compile_,
+                                 batch_size=batch_size, network=NetworkConfig(hidden=hidden))
     for _ in range(10):
         trainer.train_step()
     return trainer
-
-
-def _block_rate(step, steps: int) -> float:
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return steps / (time.perf_counter() - start)
 
 
 def compare_trainers(base, tree, *, blocks: int, block_steps: int) -> tuple[float, float, float, float, float]:
@@ -90,7 +78,7 @@ def compare_trainers(base, tree, *, blocks: int, block_steps: int) -> tuple[floa
     for block in range(blocks):
         order = (0, 1) if block % 2 == 0 else (1, 0)  # neither always runs first
         for index in order:
-            rates[index].append(_block_rate((base, tree)[index].train_step, block_steps))
+            rates[index].append(steps_per_second((base, tree)[index].train_step, "cpu", 0.0, min_steps=block_steps))
     ratios = [t / b for b, t in zip(*rates)]
     low, _, high = statistics.quantiles(ratios, n=4)
     return statistics.median(rates[0]), statistics.median(rates[1]), statistics.median(ratios), low, high

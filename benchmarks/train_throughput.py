@@ -38,7 +38,8 @@ import statistics
 import time
 from dataclasses import asdict, dataclass
 
-__all__ = ["SHAPES", "BenchRow", "bench_matmul_floor", "bench_population", "bench_reference"]
+__all__ = ["SHAPES", "BenchRow", "bench_matmul_floor", "bench_population", "bench_reference", "population_trainer",
+           "steps_per_second", "synthetic_dataset"]
 
 SHAPES: dict[str, dict[str, int]] = {
     "halfcheetah_6x1": {"n_agents": 6, "obs_dim": 17, "state_dim": 17, "act_dim": 1},
@@ -67,7 +68,7 @@ def _max_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _rate(step, device: str, min_s: float, min_steps: int = 1) -> float:
+def steps_per_second(step, device: str, min_s: float, min_steps: int = 1) -> float:
     """Steps per second of ``step()`` over at least ``min_s`` seconds and ``min_steps`` steps.
 
     On a GPU the device is synchronised every 10 steps, before the clock is read, not after every step.
@@ -87,7 +88,7 @@ def _timed(step, budget_s: float, device: str = "cpu", warmup: int = 5) -> float
     for _ in range(warmup):
         step()
     _synchronizer(device)()
-    return _rate(step, device, budget_s, min_steps=3)
+    return steps_per_second(step, device, budget_s, min_steps=3)
 
 
 BLOCK_S = 0.25
@@ -104,8 +105,8 @@ def _timed_pair(step, reference_step, budget_s: float, device: str = "cpu", warm
     _synchronizer(device)()
     rates, ratios, spent = [], [], 0.0
     while len(rates) < 3 or spent < budget_s:
-        reference = _rate(reference_step, device, BLOCK_S)
-        rates.append(_rate(step, device, BLOCK_S))
+        reference = steps_per_second(reference_step, device, BLOCK_S)
+        rates.append(steps_per_second(step, device, BLOCK_S))
         ratios.append(rates[-1] / reference)
         spent += 2 * BLOCK_S
     return statistics.median(rates), statistics.median(ratios)
@@ -128,24 +129,34 @@ def _synchronizer(device: str):
     return torch.cuda.synchronize
 
 
-def _dataset(shapes: str):
+def synthetic_dataset(shapes: str):
+    """The benchmark's dataset at ``shapes``: 20 synthetic episodes of 100 steps.
+
+    omiga is imported when called, not at module import, here and in :func:`population_trainer`: so
+    benchmarks.compare_revisions can build both from another revision's omiga."""
     from omiga.data import make_synthetic_dataset
 
     return make_synthetic_dataset(n_episodes=20, episode_length=100, seed=0, **SHAPES[shapes])
 
 
-def bench_population(shapes: str, members: int, budget_s: float, device: str = "cpu",
-                     precision: str = "float32", mode: str = "eager") -> BenchRow:
-    """``mode``: eager, graph (``TrainConfig.cuda_graph``) or compile (``TrainConfig.compile``)."""
+def population_trainer(dataset, members: int, **config):
+    """A trainer of ``members`` members (seeds 0, 1, ..., α 10) on ``dataset``; ``config``: TrainConfig fields."""
     from omiga.config import MemberConfig, TrainConfig
     from omiga.trainer import PopulationTrainer
 
-    dataset = _dataset(shapes)
+    return PopulationTrainer(dataset, config=TrainConfig(steps=1, **config),
+                             members=[MemberConfig(seed=s, alpha=10.0) for s in range(members)])
+
+
+def bench_population(shapes: str, members: int, budget_s: float, device: str = "cpu",
+                     precision: str = "float32", mode: str = "eager") -> BenchRow:
+    """``mode``: eager, graph (``TrainConfig.cuda_graph``) or compile (``TrainConfig.compile``)."""
+    import omiga.trainer  # noqa: F401  (imported before the memory baseline: its imports are not what training adds)
+
+    dataset = synthetic_dataset(shapes)
     before = _max_rss_mb()
-    config = TrainConfig(steps=1, device=device, matmul_precision=precision, cuda_graph=mode == "graph",
-                         compile=mode == "compile")
-    trainer = PopulationTrainer(dataset, config=config,
-                                members=[MemberConfig(seed=s, alpha=10.0) for s in range(members)])
+    trainer = population_trainer(dataset, members, device=device, matmul_precision=precision,
+                                 cuda_graph=mode == "graph", compile=mode == "compile")
     rate, peak, ratio = _timed_row(trainer.train_step, shapes, members, budget_s, device, before)
     impl = "population" if mode == "eager" else f"population+{mode}"
     return BenchRow(impl, shapes, members, rate, rate * members, peak, precision, device, ratio)
@@ -158,7 +169,7 @@ def reference_step(shapes: str, device: str = "cpu"):
     from benchmarks.reference_style import ReferenceStyleOmiga
 
     dims = SHAPES[shapes]
-    dataset = _dataset(shapes)
+    dataset = synthetic_dataset(shapes)
     learner = ReferenceStyleOmiga(n_agents=dims["n_agents"], obs_dim=dims["obs_dim"], act_dim=dims["act_dim"],
                                   state_dim=dims["state_dim"], device=device)
     valid = torch.from_numpy(dataset.transition_indices())

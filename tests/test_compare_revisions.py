@@ -40,7 +40,7 @@ class _FakeTrainer:
 
 def test_compare_trainers_alternates_blocks_and_reports_the_rate_ratio(monkeypatch):
     clock = _Clock()
-    monkeypatch.setattr("benchmarks.compare_revisions.time", clock)
+    monkeypatch.setattr("benchmarks.train_throughput.time", clock)
     base, tree = _FakeTrainer(clock, 0.004), _FakeTrainer(clock, 0.002)
     base_rate, tree_rate, ratio, low, high = compare_trainers(base, tree, blocks=4, block_steps=3)
     assert base.steps == tree.steps == 12
