@@ -110,7 +110,8 @@ class BatchSampler:
 
     def advance(self) -> tuple[torch.Tensor, MemberNoise]:
         """The dataset steps ``[M, B]`` of the next batch and the noise of this step; counts one draw."""
-        steps, noise = self.sample_indices(), MemberNoise(keys=self.noise_keys, step=self.draws)
+        draws = torch.tensor(self.draws, dtype=torch.int64, device=self.noise_keys.device)
+        steps, noise = self.sample_indices(), MemberNoise(keys=self.noise_keys, step=draws)
         self.draws += 1
         return steps, noise
 

@@ -55,12 +55,13 @@ class MemberNoise:
 
     keys: torch.Tensor
     """``[M]`` int64 member keys (:func:`member_noise_keys`)."""
-    step: int
-    """The step counter (the number of batches drawn before this one)."""
+    step: int | torch.Tensor
+    """The step counter (the number of batches drawn before this one); the trainer's sampler passes a 0-d int64
+    tensor, so that a compiled step neither syncs with the host nor compiles again for every step."""
 
     def _bits(self, shape: Sequence[int], stream: int) -> torch.Tensor:
-        step_key = int(_hash32(torch.tensor(self.step & _MASK)).item())
-        base = _hash32((self.keys + step_key) & _MASK)
+        step = torch.as_tensor(self.step, dtype=torch.int64, device=self.keys.device)
+        base = _hash32((self.keys + _hash32(step & _MASK)) & _MASK)
         base = _hash32((base + (stream * _GOLDEN)) & _MASK)  # [M]
         count = int(np.prod(shape, dtype=np.int64))
         index = _hash32(torch.arange(count, dtype=torch.int64, device=self.keys.device))

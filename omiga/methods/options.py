@@ -122,6 +122,11 @@ class OmarOptions:
 METHOD_OPTIONS: dict[str, type] = {"bcq": BcqOptions, "cql": CqlOptions, "icq": IcqOptions, "omar": OmarOptions}
 """Method name -> its options dataclass (methods not listed take no options)."""
 
+_FIELD_TYPES: dict[str, dict[str, str]] = {method: {f.name: f.type for f in dataclasses.fields(options)}
+                                          for method, options in METHOD_OPTIONS.items()}
+"""Method name -> its options' field names and types, read once (a compiled training step resolves the options
+while torch.compile traces it, and Dynamo cannot read the fields of a dataclass type)."""
+
 
 def method_options(method: str, pairs: tuple[tuple[str, float], ...] = ()) -> object | None:
     """The options of ``method`` with ``pairs`` applied (None for a method without options)."""
@@ -133,7 +138,7 @@ def method_options(method: str, pairs: tuple[tuple[str, float], ...] = ()) -> ob
         if pairs:
             raise ConfigError(f"method {method!r} takes no method_options, got {names}")
         return None
-    fields = {f.name: f.type for f in dataclasses.fields(options_type)}
+    fields = _FIELD_TYPES[method]
     unknown = sorted(set(names) - set(fields))
     if unknown:
         raise ConfigError(f"unknown method_options {unknown} for method {method!r}; known: {', '.join(fields)}")
