@@ -7,7 +7,8 @@ one member is a good part of a step. On one buffer per group they cost one op pe
 
 Each stacked parameter ``[M, ...]`` of a group becomes a view of its group's buffer
 (``param.data = buffer[:, offset:offset + size].view(param.shape)``) and, with ``grads=True``, its ``.grad`` a
-view of the buffer's gradient, so autograd accumulates into the buffer in place. The modules, their
+view of the buffer's gradient, so autograd accumulates into the buffer in place (a compiled step,
+:mod:`omiga.compiled`, overwrites the whole gradient buffer instead, through the same :func:`flat_views`). The modules, their
 ``state_dict`` and every other user of the parameters see the same tensors and numbers as before. The views are
 not contiguous across members when M > 1 (member m's parameters are contiguous instead); the layers' batched
 products take such strides as they are.
@@ -19,19 +20,30 @@ before the buffers existed resumes, and the exponential averages are the same nu
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 
 import torch
 from torch import nn
 
-__all__ = ["FlatGroups", "flat_adam_state", "per_parameter_adam_state"]
+__all__ = ["FlatGroups", "flat_adam_state", "flat_views", "per_parameter_adam_state"]
 
 CLIP_EPS = 1e-6  # as torch.nn.utils.clip_grad_norm_
 
 # A gradient view has its parameter's strides; autograd's layout contract would want a contiguous gradient for
 # a parameter with gaps between members, warns once, and still accumulates in place, which is what is wanted.
 warnings.filterwarnings("ignore", message="grad and param do not obey the gradient layout contract")
+
+
+def flat_views(flat: torch.Tensor, shapes: Sequence[tuple[int, ...]]) -> list[torch.Tensor]:
+    """``flat [M, P]`` as consecutive views shaped ``[M, *shape]``, one per entry of ``shapes``."""
+    views, offset = [], 0
+    for shape in shapes:
+        size = math.prod(shape)
+        views.append(flat[:, offset:offset + size].view(flat.shape[0], *shape))
+        offset += size
+    return views
 
 
 class FlatGroups:
@@ -44,34 +56,27 @@ class FlatGroups:
     def __init__(self, groups: Mapping[str, Sequence[nn.Parameter]], *, grads: bool):
         self.params = {name: tuple(params) for name, params in groups.items()}
         self.buffers: dict[str, torch.Tensor] = {}
-        self._sizes: dict[str, tuple[int, ...]] = {}
+        self.shapes: dict[str, tuple[tuple[int, ...], ...]] = {}
+        """Per group, each parameter's shape without the member dimension, in order (:func:`flat_views`)."""
         for name, params in self.params.items():
             if not params:
                 raise ValueError(f"parameter group {name!r} is empty")
-            sizes = tuple(p[0].numel() for p in params)
+            shapes = tuple(tuple(p.shape[1:]) for p in params)
             first = params[0]
-            buffer = torch.empty(first.shape[0], sum(sizes), dtype=first.dtype, device=first.device)
+            buffer = torch.empty(first.shape[0], sum(map(math.prod, shapes)), dtype=first.dtype, device=first.device)
             grad = torch.zeros_like(buffer) if grads else None
-            for param, view in zip(params, self._views(buffer, params, sizes)):
+            for param, view in zip(params, flat_views(buffer, shapes)):
                 view.copy_(param.detach())
                 param.data = view
             if grad is not None:
-                for param, view in zip(params, self._views(grad, params, sizes)):
+                for param, view in zip(params, flat_views(grad, shapes)):
                     param.grad = view
                 buffer.grad = grad
-            self.buffers[name], self._sizes[name] = buffer, sizes
-
-    @staticmethod
-    def _views(flat: torch.Tensor, params: Sequence[torch.Tensor], sizes: Sequence[int]) -> list[torch.Tensor]:
-        views, offset = [], 0
-        for param, size in zip(params, sizes):
-            views.append(flat[:, offset:offset + size].view(param.shape))
-            offset += size
-        return views
+            self.buffers[name], self.shapes[name] = buffer, shapes
 
     def split(self, name: str, flat: torch.Tensor) -> list[torch.Tensor]:
         """``flat [M, P]`` of group ``name`` as one view per parameter, shaped like it."""
-        return self._views(flat, self.params[name], self._sizes[name])
+        return flat_views(flat, self.shapes[name])
 
     def join(self, name: str, tensors: Sequence[torch.Tensor]) -> torch.Tensor:
         """Inverse of :meth:`split`: one ``[M, P]`` tensor from per-parameter tensors of group ``name``."""

@@ -8,7 +8,7 @@ The parameters of each group live in one ``[M, P]`` buffer (:mod:`omiga.flat`), 
 tensor ops per step, however many parameter tensors the networks have.
 
 On a CUDA device with ``TrainConfig.cuda_graph`` the update is captured once and replayed (:mod:`omiga.graphed`);
-with ``TrainConfig.compile`` the losses and their backward are compiled by Inductor (:mod:`omiga.compiled`).
+with ``TrainConfig.compile`` the losses and their gradient are one Inductor graph (:mod:`omiga.compiled`).
 
 Divergence: each step records, without a device sync, the first step at which a member's loss was not finite.
 Every ``check_every`` steps the trainer synchronises, also checks the parameters, and freezes the members that
@@ -22,11 +22,12 @@ from collections.abc import Sequence
 import torch
 
 from omiga.batch import Batch, BatchSampler
-from omiga.compiled import compile_update_rule
+from omiga.compiled import CompiledGradients
 from omiga.config import MemberConfig, TrainConfig
 from omiga.data.schema import OfflineDataset
 from omiga.errors import ConfigError
 from omiga.flat import FlatGroups, flat_adam_state, per_parameter_adam_state
+from omiga.gradients import EagerGradients
 from omiga.graphed import GraphedUpdate
 from omiga.methods import check_action_kind, get_update_rule
 from omiga.networks import ActionSpace, PopulationNetworks
@@ -58,10 +59,13 @@ class PopulationTrainer:
                                     reward_to_go=config.reward_to_go)
         self.member_tensors = MemberTensors.from_members(self.members, device=config.device)
         self.update_rule = get_update_rule(config.method)
+        bfloat16 = config.matmul_precision == "bfloat16"
+        self._gradients = EagerGradients(nets=self.nets, rule=self.update_rule, params=self.params,
+                                         device_type=torch.device(config.device).type, bfloat16=bfloat16,
+                                         autocast_cache=not config.cuda_graph)
         if config.compile:
-            self.update_rule = compile_update_rule(self.update_rule)
-        self._device_type = torch.device(config.device).type
-        self._bfloat16 = config.matmul_precision == "bfloat16"
+            self._gradients = CompiledGradients(nets=self.nets, rule=self.update_rule, params=self.params,
+                                                targets=self.targets, bfloat16=bfloat16, eager=self._gradients)
         self.step = 0
         n = len(self.members)
         self.active = [True] * n
@@ -96,18 +100,13 @@ class PopulationTrainer:
 
     def _update(self, batch: Batch) -> None:
         """Losses, one backward pass, per-member clipping, Adam and the target update; no host sync."""
-        with torch.autocast(device_type=self._device_type, dtype=torch.bfloat16, enabled=self._bfloat16,
-                            cache_enabled=not self.config.cuda_graph):
-            losses, _ = self.update_rule(self.nets, batch, self.member_tensors, self.config)
-        stacked = torch.stack(list(losses.values()), dim=1)  # [M, n_losses]
-        self.params.zero_grad()
-        stacked.sum().backward()
+        losses = self._gradients(batch, self.member_tensors, self.config)
         if self.config.grad_clip > 0:
             self.params.clip_grad_norm_per_member(self.config.grad_clip)
         self.optimizer.step()
         self.targets.lerp_towards(self.params, self.config.tau)
         self._step_counter.add_(1)
-        self._record(tuple(losses), stacked.detach())
+        self._record(tuple(losses), torch.stack(list(losses.values()), dim=1))  # [M, n_losses]
 
     def _record(self, names: tuple[str, ...], values: torch.Tensor) -> None:
         self.loss_names, self.last_losses = names, values

@@ -29,7 +29,7 @@ class Execution:
     cuda_graph: bool = False
     """Replay each training step from a CUDA graph (cuda only; methods omiga and bc)."""
     compile: bool = False
-    """torch.compile the losses: worth it for long runs (compiling costs seconds per population)."""
+    """torch.compile the losses and their gradient: worth it for long runs (compiling costs 10-90 s per population)."""
 
     def train_options(self) -> dict[str, object]:
         """The `TrainConfig` keyword arguments."""

@@ -1,4 +1,5 @@
-"""TrainConfig.compile: the Inductor-compiled losses give the eager step's numbers, deterministically, and resume."""
+"""TrainConfig.compile: the compiled losses and gradient give the eager step's numbers (every method), deterministically,
+reuse one compilation per shape and resume."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import pytest
 import torch
 from test_train_checkpoint import _evaluate, _Interrupted, train_whole_and_resumed
 from test_train_population import _run
+from torch._dynamo.utils import counters
 
+import omiga.compiled
 from omiga.config import MemberConfig, NetworkConfig, TrainConfig
 from omiga.errors import ConfigError
 from omiga.train import train_population
@@ -35,6 +38,49 @@ def test_compiled_steps_equal_the_eager_steps(request, dataset_name, mixer):
     torch.testing.assert_close(compiled.last_losses, eager.last_losses, rtol=1e-4, atol=1e-5)
     for (name, value), other in zip(eager.nets.state_dict().items(), compiled.nets.state_dict().values()):
         torch.testing.assert_close(other, value, rtol=1e-4, atol=1e-5, msg=name)
+
+
+@pytest.mark.parametrize(("method", "dataset_name"), [
+    ("bc", "discrete_dataset"), ("bcq", "continuous_dataset"), ("cql", "continuous_dataset"),
+    ("icq", "discrete_dataset"), ("omar", "continuous_dataset")])
+def test_every_baseline_compiles_to_its_eager_steps(request, method, dataset_name):
+    """Sampled actions (noise), frozen-parameter calls and losses that leave a group without gradient all go
+    through the one compiled graph: the numbers are the eager step's."""
+    dataset = request.getfixturevalue(dataset_name)
+    options = (("iterations", 1),) if method == "omar" else ()
+    config = _config(method=method, method_options=options, mixer="vdn" if method == "bc" else "linear")
+    eager = _trained(dataset, config, steps=3)
+    graphs = counters["stats"]["unique_graphs"]
+    compiled = _trained(dataset, dataclasses.replace(config, compile=True), steps=3)
+    assert counters["stats"]["unique_graphs"] - graphs <= 1  # not once per step (the noise's step is a tensor)
+    assert compiled.loss_names == eager.loss_names
+    torch.testing.assert_close(compiled.last_losses, eager.last_losses, rtol=1e-4, atol=1e-5)
+    for (name, value), other in zip(eager.nets.state_dict().items(), compiled.nets.state_dict().values()):
+        torch.testing.assert_close(other, value, rtol=1e-4, atol=1e-5, msg=name)
+    for state, other in zip(eager.optimizer.state.values(), compiled.optimizer.state.values()):
+        assert torch.equal(state["step"], other["step"])
+        torch.testing.assert_close(other["exp_avg_sq"], state["exp_avg_sq"], rtol=1e-4, atol=1e-9)
+
+
+def test_a_population_of_the_same_shapes_reuses_the_compiled_step(discrete_dataset):
+    config = _config(mixer="vdn", compile=True)
+    _trained(discrete_dataset, config, steps=2)
+    graphs = counters["stats"]["unique_graphs"]
+    others = [MemberConfig(seed=7, alpha=2.0, global_info=False), MemberConfig(seed=8, alpha=9.0)]
+    _run(discrete_dataset, dataclasses.replace(config, steps=3), others)
+    assert counters["stats"]["unique_graphs"] == graphs
+
+
+def test_past_the_recompile_limit_a_population_trains_eagerly_with_a_warning(discrete_dataset, monkeypatch):
+    _trained(discrete_dataset, _config(mixer="vdn", compile=True), steps=1)  # the process holds a variant
+    monkeypatch.setattr(omiga.compiled, "RECOMPILE_LIMIT", 1)
+    config = _config(mixer="vdn", compile=True, batch_size=5)  # another shape: a variant past the limit
+    with pytest.warns(RuntimeWarning, match="recompile limit.*this one trains without compiling, with the same"):
+        fallen_back = _trained(discrete_dataset, config, steps=3)
+    eager = _trained(discrete_dataset, dataclasses.replace(config, compile=False), steps=3)
+    assert torch.equal(fallen_back.last_losses, eager.last_losses)
+    for (name, value), other in zip(eager.nets.state_dict().items(), fallen_back.nets.state_dict().values()):
+        assert torch.equal(other, value), name
 
 
 def test_compiled_bfloat16_steps_track_the_float32_run(continuous_dataset):
