@@ -98,9 +98,9 @@ class TrainConfig:
     update) in a CUDA graph after a few eager steps and replay it (omiga.graphed); methods omiga and bc only."""
     compile: bool = False
     """torch.compile the method's losses and their gradient (torch.func.grad) as one Inductor graph
-    (omiga.compiled): fused kernels and no autograd engine, up to 15-35% more steps/s on CPU after 10-90 s of
-    compilation per population (needs a C++ compiler); equal to the eager step up to float rounding. Not with
-    cuda_graph, which removes the launches it would save."""
+    (omiga.compiled): fused kernels and no autograd engine, 10-45% more steps/s on CPU at HalfCheetah-like
+    shapes after 10-90 s of compilation per population (needs a C++ compiler); equal to the eager step up to
+    float rounding. Not with cuda_graph, which removes the launches it would save."""
 
     def __post_init__(self) -> None:
         _positive_int("TrainConfig", "steps", self.steps)
