@@ -114,11 +114,10 @@ class CompiledGradients:
         self._params, self._targets = params, targets
         device = next(iter(params.buffers.values())).device
         self._autocast = (device.type, bool(bfloat16))
-        self._eager: Callable[..., dict[str, torch.Tensor]] | None = None
-        self._fallback = eager
+        self._eager, self._compiling = eager, True
 
     def __call__(self, *args: Any) -> dict[str, torch.Tensor]:
-        if self._eager is not None:
+        if not self._compiling:
             return self._eager(*args)
         buffers = self._params.buffers.values()
         try:
@@ -130,7 +129,7 @@ class CompiledGradients:
             warnings.warn(f"this process has compiled the training step for {RECOMPILE_LIMIT} different "
                           "populations (torch._dynamo's recompile limit); this one trains without compiling, with "
                           "the same results", RuntimeWarning, stacklevel=2)
-            self._eager = self._fallback
+            self._compiling = False
             return self._eager(*args)
         except _BUILD_ERRORS as error:
             text = str(error).strip()
