@@ -51,20 +51,20 @@ class _Losses(nn.Module):
 
 @dataclass(frozen=True)
 class _Layout:
-    """Where each parameter of the networks lives: per flat group, its names in ``_Losses`` and shapes."""
+    """Where each parameter of the networks lives: per flat group, in order, its names in ``_Losses`` and its
+    shapes (:func:`omiga.flat.flat_views`)."""
 
-    names: tuple[tuple[str, tuple[str, ...]], ...]
-    shapes: tuple[tuple[str, tuple[tuple[int, ...], ...]], ...]
+    groups: tuple[tuple[tuple[str, ...], tuple[tuple[int, ...], ...]], ...]
 
     @classmethod
     def of(cls, flat: FlatGroups, qualified: Mapping[nn.Parameter, str]) -> _Layout:
-        return cls(names=tuple((g, tuple(qualified[p] for p in ps)) for g, ps in flat.params.items()),
-                   shapes=tuple(flat.shapes.items()))
+        return cls(tuple((tuple(qualified[p] for p in params), flat.shapes[group])
+                         for group, params in flat.params.items()))
 
     def parameters(self, flats: tuple[torch.Tensor, ...]) -> dict[str, torch.Tensor]:
         """Name -> view of the matching buffer in ``flats`` (one per group, in order)."""
         named = {}
-        for (_, names), (_, shapes), flat in zip(self.names, self.shapes, flats, strict=True):
+        for (names, shapes), flat in zip(self.groups, flats, strict=True):
             named.update(zip(names, flat_views(flat, shapes), strict=True))
         return named
 
@@ -87,10 +87,9 @@ def _losses_and_gradients(losses_module: _Losses, layout: _Layout, target_layout
         return torch.stack(list(losses.values())).sum(), {name: loss.detach() for name, loss in losses.items()}
 
     view_grads, losses = torch.func.grad(total_loss, argnums=tuple(range(len(names))), has_aux=True)(*named.values())
-    start = 0
-    for grad, (_, shapes) in zip(grads, layout.shapes, strict=True):
-        grad.copy_(torch.cat([g.flatten(1) for g in view_grads[start:start + len(shapes)]], dim=1))
-        start += len(shapes)
+    by_name = dict(zip(names, view_grads, strict=True))
+    for grad, (group_names, _) in zip(grads, layout.groups, strict=True):
+        grad.copy_(torch.cat([by_name[name].flatten(1) for name in group_names], dim=1))
     return losses
 
 

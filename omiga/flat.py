@@ -8,10 +8,10 @@ one member is a good part of a step. On one buffer per group they cost one op pe
 Each stacked parameter ``[M, ...]`` of a group becomes a view of its group's buffer
 (``param.data = buffer[:, offset:offset + size].view(param.shape)``) and, with ``grads=True``, its ``.grad`` a
 view of the buffer's gradient, so autograd accumulates into the buffer in place (a compiled step,
-:mod:`omiga.compiled`, overwrites the whole gradient buffer instead, through the same :func:`flat_views`). The modules, their
-``state_dict`` and every other user of the parameters see the same tensors and numbers as before. The views are
-not contiguous across members when M > 1 (member m's parameters are contiguous instead); the layers' batched
-products take such strides as they are.
+:mod:`omiga.compiled`, overwrites the whole gradient buffer instead, through the same :func:`flat_views`). The
+modules, their ``state_dict`` and every other user of the parameters see the same tensors and numbers as before.
+The views are not contiguous across members when M > 1 (member m's parameters are contiguous instead); the
+layers' batched products take such strides as they are.
 
 The optimiser works on the buffers. :func:`per_parameter_adam_state` and :func:`flat_adam_state` convert its
 state to and from the form a per-parameter ``torch.optim.Adam`` saves, so checkpoints keep that form: one written

@@ -36,6 +36,7 @@ from omiga.stacked import member_generators
 
 __all__ = ["PopulationTrainer"]
 
+
 class PopulationTrainer:
     """Networks, optimiser, sampler and divergence bookkeeping of M members."""
 
