@@ -4,6 +4,7 @@ reuse one compilation per shape and resume."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 import torch
@@ -105,6 +106,20 @@ def test_a_compiled_run_resumes_bitwise_and_may_switch_compile_on(continuous_dat
     results = train_population(continuous_dataset, config=config, members=MEMBERS, out_dir=eager_start,
                                evaluate=_evaluate())
     assert [r.steps for r in results] == [30, 30]
+
+
+def test_the_command_line_says_the_first_step_compiles_and_trains(discrete_dataset_file, tmp_path, capsys):
+    from omiga.cli import main
+
+    code = main(["train", "--dataset", str(discrete_dataset_file), "--alpha", "1", "4", "--mixer", "vdn",
+                 "--steps", "3", "--hidden", "16", "--batch-size", "8", "--compile", "--no-eval", "--no-progress",
+                 "--out", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "note: --compile: the first step compiles the omiga update (10-90 s on a 2-core CPU)" in out
+    assert out.index("note: --compile") < out.index("alpha=1 seed=0 status=ok steps=3")
+    members = json.loads((tmp_path / "out" / "result.json").read_text())["members"]
+    assert [(m["alpha"], m["status"], m["steps"]) for m in members] == [(1.0, "ok", 3), (4.0, "ok", 3)]
 
 
 def test_compile_and_cuda_graph_together_are_refused():

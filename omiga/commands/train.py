@@ -137,6 +137,9 @@ def run(args: argparse.Namespace) -> int:
                for alpha in args.alpha for seed in parse_seeds(args.seeds)]
     dataset = load_dataset(args.dataset)
     evaluate = None if args.no_eval else _evaluator(dataset.attrs.task, args.eval_episodes)
+    if config.compile:  # otherwise the progress bar sits at step 0 for that long, as if hung
+        print(f"note: --compile: the first step compiles the {config.method} update "
+              "(10-90 s on a 2-core CPU)")
     results = train_population(dataset, config=config, members=members, out_dir=args.out, evaluate=evaluate,
                                progress=not args.no_progress)
     for result in results:
