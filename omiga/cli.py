@@ -15,7 +15,7 @@ from omiga.errors import OmigaError
 
 __all__ = ["COMMANDS", "main"]
 
-COMMANDS: tuple[str, ...] = ("train", "datasets", "tasks")
+COMMANDS: tuple[str, ...] = ("train", "datasets", "tasks", "behaviour")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,6 +19,7 @@ from omiga.errors import BackendUnavailableError, ConfigError, UnknownNameError
 
 __all__ = [
     "BACKENDS",
+    "SMAX_BEHAVIORS",
     "SMAX_BEHAVIOR_VERSION",
     "BackendSpec",
     "TaskSpec",
@@ -28,6 +29,7 @@ __all__ = [
     "get_task",
     "make_vector_env",
     "normalized_score",
+    "parse_quality",
     "resolve_backend",
     "task_names",
 ]
@@ -127,11 +129,24 @@ class TaskSpec:
         return self.backends[0]
 
 
-SMAX_BEHAVIOR_VERSION = 2
-"""Version of the scripted SMAX behaviour policies (`omiga.data.behavior_smax`), written into every SMAX
-dataset's ``behavior`` attribute as ``smax-behavior-v<N>``; bump it whenever the quality policies change so that
-`dataset_path` never reuses cached files built by older ones. v1: qualities differed by ε only; v2: per-episode
-hold/scatter mixtures."""
+SMAX_BEHAVIOR_VERSION = 3
+"""Version of the SMAX behaviour, written into every SMAX dataset's ``behavior`` attribute as
+``smax-behavior-v<N>``; bump it whenever the quality recipes change so that `dataset_path` never reuses cached
+files built by older ones. v1: scripted, qualities differed by ε only; v2: scripted per-episode hold/scatter
+mixtures (still available as ``behavior="scripted-v2"``); v3: learned MAPPO skill levels and return bands
+(`omiga.behaviour`), the default where a task ships them."""
+
+SMAX_BEHAVIORS: dict[str, int] = {"learned": 3, "scripted-v2": 2}
+"""SMAX behaviour names and the version their cached files carry."""
+
+
+def parse_quality(task: "TaskSpec", quality: str) -> tuple[str, ...]:
+    """The parts of a quality: ``"good"`` -> ("good",), a mixture ``"good+poor"`` -> ("good", "poor")."""
+    parts = tuple(quality.split("+")) if isinstance(quality, str) else ()
+    if not parts or any(p not in task.qualities for p in parts) or len(set(parts)) != len(parts):
+        hint = " (a mixture joins distinct ones with '+', e.g. good+poor)" if "+" in str(quality) else ""
+        raise UnknownNameError("quality", quality, task.qualities, plural=f"qualities of task {task.name}{hint}")
+    return parts
 
 
 def _smac_task(name: str, *, scenario: str, best: float, random: float, description: str) -> TaskSpec:
@@ -256,8 +271,7 @@ def build_dataset(task: TaskSpec | str, *, quality: str, episodes: int | None, s
     """
     spec = get_task(task)
     name = resolve_backend(spec, backend)
-    if quality not in spec.qualities:
-        raise UnknownNameError("quality", quality, spec.qualities, plural=f"qualities of task {spec.name}")
+    parse_quality(spec, quality)
     builder = BACKENDS[name].builder
     if builder is None:
         raise ConfigError(f"backend {name!r} cannot build datasets; build with the default backend "
@@ -289,22 +303,31 @@ def _check_builder_options(function: Any, options: dict[str, Any], *, task: str,
 
 
 def dataset_path(task: TaskSpec | str, *, quality: str, cache_dir: Path | None = None,
-                 backend: str | None = None) -> Path:
+                 backend: str | None = None, behavior: str | None = None) -> Path:
     """Where the built dataset of ``task`` and ``quality`` lives: ``<cache>/<task>/<backend>-<quality>.h5``.
 
     The cache directory is ``cache_dir``, else ``$OMIGA_DATA_DIR``, else ``~/.cache/omiga/datasets``. SMAX files
-    carry the behaviour version in their name (``smax-v<SMAX_BEHAVIOR_VERSION>-<quality>.h5``): files built by
-    older behaviour policies are never reused, and never touched either.
+    carry their behaviour's version in their name (``smax-v<version>-<quality>.h5``, `SMAX_BEHAVIORS`; the
+    task's default behaviour when ``behavior`` is None): files built by older behaviour policies are never
+    reused, and never touched either.
     """
     spec = get_task(task)
     name = resolve_backend(spec, backend)
-    if quality not in spec.qualities:
-        raise UnknownNameError("quality", quality, spec.qualities, plural=f"qualities of task {spec.name}")
+    parse_quality(spec, quality)
     if cache_dir is None:
         env_dir = os.environ.get("OMIGA_DATA_DIR")
         cache_dir = Path(env_dir) if env_dir else Path.home() / ".cache" / "omiga" / "datasets"
-    version = f"-v{SMAX_BEHAVIOR_VERSION}" if name == "smax" else ""
+    version = f"-v{_smax_version(spec.name, behavior)}" if name == "smax" else ""
     return Path(cache_dir) / spec.name / f"{name}{version}-{quality}.h5"
+
+
+def _smax_version(task: str, behavior: str | None) -> int:
+    from omiga.behaviour.manifest import default_behavior
+
+    behavior = behavior or default_behavior(task)
+    if behavior not in SMAX_BEHAVIORS:
+        raise UnknownNameError("SMAX behaviour", behavior, SMAX_BEHAVIORS)
+    return SMAX_BEHAVIORS[behavior]
 
 
 def normalized_score(task: TaskSpec | str, score: float) -> float:

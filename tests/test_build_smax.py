@@ -11,14 +11,14 @@ from omiga.data.behavior_smax import ScriptedPolicy, episode_keys, partial_act
 from omiga.data.io import load_dataset
 from omiga.envs.smax_scenarios import get_scenario
 from omiga.errors import UnknownNameError
-from omiga.tasks import SMAX_BEHAVIOR_VERSION, build_dataset, dataset_path, make_vector_env
+from omiga.tasks import SMAX_BEHAVIORS, build_dataset, dataset_path, make_vector_env
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("smax")
-    paths = [build_dataset("smac_corridor", quality="medium", episodes=3, seed=5, path=root / f"{i}.h5")
-             for i in range(2)]
+    paths = [build_dataset("smac_corridor", quality="medium", episodes=3, seed=5, path=root / f"{i}.h5",
+                           behavior="scripted-v2") for i in range(2)]
     return [load_dataset(p) for p in paths]
 
 
@@ -29,7 +29,7 @@ def test_small_build_is_schema_valid(built):
     assert data.attrs.backend == "smax" and "backend" not in data.attrs.behavior
     assert "SMAX scenario corridor" in data.attrs.behavior
     assert "scatter_prob=0.6" in data.attrs.behavior and "epsilon=0.05" in data.attrs.behavior
-    assert f"smax-behavior-v{SMAX_BEHAVIOR_VERSION}" in data.attrs.behavior
+    assert f"smax-behavior-v{SMAX_BEHAVIORS['scripted-v2']}" in data.attrs.behavior
     assert data.obs.shape[1:] == (6, 387) and data.state.shape[1:] == (360,)
     assert data.actions.dtype == np.int64 and data.avail_actions.dtype == np.bool_
     taken = np.take_along_axis(data.avail_actions, data.actions[..., None], axis=-1)
@@ -74,6 +74,8 @@ def test_mixed_policy_plays_one_strategy_per_episode():
 def test_cached_files_of_older_behaviour_versions_are_never_reused(tmp_path, monkeypatch):
     monkeypatch.setenv("OMIGA_DATA_DIR", str(tmp_path))
     current = dataset_path("smac_corridor", quality="medium")
-    assert current.name == f"smax-v{SMAX_BEHAVIOR_VERSION}-medium.h5"
-    monkeypatch.setattr("omiga.tasks.SMAX_BEHAVIOR_VERSION", SMAX_BEHAVIOR_VERSION + 1)
+    assert current.name == f"smax-v{SMAX_BEHAVIORS['learned']}-medium.h5"  # the corridor ships learned levels
+    scripted = dataset_path("smac_corridor", quality="medium", behavior="scripted-v2")
+    assert scripted.name == "smax-v2-medium.h5" and scripted != current
+    monkeypatch.setitem(SMAX_BEHAVIORS, "learned", SMAX_BEHAVIORS["learned"] + 1)
     assert dataset_path("smac_corridor", quality="medium") != current

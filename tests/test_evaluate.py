@@ -30,7 +30,7 @@ def good_poor():
 def test_scripted_policies_replay_the_built_returns(good_poor, tmp_path, member, quality):
     """ε-noise and the per-episode strategy draw included, member m replays the builder's episodes m·E..m·E+E-1."""
     path = build_dataset("smac_corridor", quality=quality, episodes=(member + 1) * EPISODES, seed=SEED,
-                         path=tmp_path / "d.h5")
+                         path=tmp_path / "d.h5", behavior="scripted-v2")
     recorded = load_dataset(path)
     result = good_poor[member]
     assert isinstance(result, EvalResult) and len(result.returns) == EPISODES

@@ -56,9 +56,11 @@ def test_normalized_score_closed_form():
 
 def test_dataset_path_uses_env_variable(monkeypatch, tmp_path):
     monkeypatch.setenv("OMIGA_DATA_DIR", str(tmp_path))
-    assert tasks.dataset_path("smac_corridor", quality="good") == tmp_path / "smac_corridor" / "smax-v2-good.h5"
+    assert tasks.dataset_path("smac_corridor", quality="good") == tmp_path / "smac_corridor" / "smax-v3-good.h5"
     assert tasks.dataset_path("smac_corridor", quality="poor", cache_dir=tmp_path / "x") == (
-        tmp_path / "x" / "smac_corridor" / "smax-v2-poor.h5")
+        tmp_path / "x" / "smac_corridor" / "smax-v3-poor.h5")
+    assert tasks.dataset_path("smac_5m_vs_6m", quality="poor").name == "smax-v2-poor.h5"  # no learned levels
+    assert tasks.dataset_path("smac_corridor", quality="good+poor").name == "smax-v3-good+poor.h5"
 
 
 def test_missing_backend_says_what_to_install(monkeypatch):

@@ -41,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--episodes", type=int, default=None, help="number of episodes (default: the task's)")
     build.add_argument("--seed", type=int, default=0, help="seed of the rollouts")
     build.add_argument("--backend", default=None, help="environment backend (default: the task's first)")
+    build.add_argument("--behavior", choices=("learned", "scripted-v2"), default=None,
+                       help="SMAX tasks: the shipped MAPPO skill levels (learned; the default where the task ships "
+                            "them) or the scripted hold/scatter policies of behaviour v2")
     options = build.add_argument_group("builder options (MaMuJoCo tasks; other builders refuse them)")
     options.add_argument("--behavior-checkpoint", type=_checkpoint_argument, default=None, metavar="PATH",
                          help="behaviour policy checkpoint (expert / medium), or medium=PATH,expert=PATH for "
@@ -101,10 +104,11 @@ def run_build(args: argparse.Namespace) -> int:
     from omiga.tasks import build_dataset, dataset_path
 
     path = args.out or dataset_path(args.task, quality=args.quality, cache_dir=args.cache_dir,
-                                    backend=args.backend)
+                                    backend=args.backend, behavior=args.behavior)
     start = time.perf_counter()
     path = build_dataset(args.task, quality=args.quality, episodes=args.episodes, seed=args.seed, path=path,
-                         backend=args.backend, behavior_checkpoint=args.behavior_checkpoint,
+                         backend=args.backend, behavior=args.behavior,
+                         behavior_checkpoint=args.behavior_checkpoint,
                          sac_steps=args.sac_steps, max_episode_steps=args.max_episode_steps)
     seconds = time.perf_counter() - start
     print(f"built {args.task} / {args.quality} -> {path} in {seconds:.2f} s")

@@ -33,13 +33,13 @@ import numpy as np
 from omiga.envs.smax import N_MOVE_ACTIONS, STOP_ACTION
 from omiga.envs.smax_scenarios import SmaxScenario
 from omiga.errors import ConfigError, UnknownNameError
-from omiga.tasks import SMAX_BEHAVIOR_VERSION
+from omiga.tasks import SMAX_BEHAVIORS
 
 __all__ = ["BEHAVIOR_VERSION", "QUALITY_POLICIES", "ScriptedPolicy", "ScriptedPopulationPolicy", "behavior_policy",
            "episode_keys"]
 
-BEHAVIOR_VERSION = SMAX_BEHAVIOR_VERSION
-"""Recorded in each dataset's ``behavior`` attribute (see `omiga.tasks.SMAX_BEHAVIOR_VERSION`)."""
+BEHAVIOR_VERSION = SMAX_BEHAVIORS["scripted-v2"]
+"""Recorded in each dataset's ``behavior`` attribute (see `omiga.tasks.SMAX_BEHAVIORS`)."""
 
 N_UNIT_FEATURES = 13  # health, dx, dy, last move x/y, last target, cooldown, 6 type bits
 SCATTER_RADIUS = 6.0  # map units from the centre of the allies' start box

@@ -1,4 +1,9 @@
-"""Build SMAC-style datasets (good / medium / poor) by rolling scripted policies out in SMAX battles.
+"""Build SMAC-style datasets (good / medium / poor) by rolling behaviour policies out in SMAX battles.
+
+Two kinds of behaviour: the learned MAPPO skill levels shipped under ``omiga/behaviour/checkpoints/<task>/``
+(the default where a task has them, behaviour version 3: a quality is a band of episode returns, kept from the
+rollouts of its skill levels as MADT/OMIGA made theirs, see `omiga.behaviour.manifest`), and the scripted
+hold/scatter mixtures of behaviour version 2 (`omiga.data.behavior_smax`, by name ``scripted-v2``).
 
 Episode i of a build with seed s is battle ``fold_in(PRNGKey(s), i)`` (the same battle that slot i of
 ``SmaxVectorEnv.reset(seed=s)`` plays); its behaviour policy draws its strategy from the episode key
@@ -23,14 +28,22 @@ from omiga.envs.smax import SmaxBattles, _reset_battles, _step_battles, battles_
 from omiga.envs.smax_scenarios import get_scenario
 from omiga.errors import ConfigError
 
-__all__ = ["CHUNK_EPISODES", "build_smax_dataset", "rollout_smax_episodes"]
+__all__ = ["CHUNK_EPISODES", "build_smax_dataset", "policy_program", "rollout_band_episodes",
+           "rollout_smax_episodes", "split_episodes"]
 
 CHUNK_EPISODES = 200
 """Battles rolled out together (memory: ~2 MB of observations per step per 100 battles on the corridor)."""
 
 
-def build_smax_dataset(*, task: str, quality: str, episodes: int, seed: int, path: Path) -> Path:
-    """Roll out ``quality``'s behaviour policy for ``episodes`` battles of ``task``'s SMAX scenario; write ``path``."""
+def build_smax_dataset(*, task: str, quality: str, episodes: int, seed: int, path: Path,
+                       behavior: str | None = None) -> Path:
+    """Roll out ``quality``'s behaviour for ``episodes`` battles of ``task``'s SMAX scenario; write ``path``.
+
+    ``behavior``: ``learned`` (the task's shipped MAPPO skill levels; the default where it has them) or
+    ``scripted-v2`` (the hold/scatter scripts; the default elsewhere). A quality ``a+b`` (e.g. ``good+poor``) is
+    the union of the two qualities' datasets, half of the episodes each (the first part gets the odd one).
+    """
+    from omiga.behaviour.manifest import default_behavior, load_manifest
     from omiga.tasks import get_task
 
     spec = get_task(task)
@@ -38,10 +51,26 @@ def build_smax_dataset(*, task: str, quality: str, episodes: int, seed: int, pat
         raise ConfigError(f"task {spec.name!r} has no SMAX scenario; build it with its own backend")
     if episodes < 1:
         raise ConfigError(f"episodes must be >= 1, got {episodes}")
-    policy = behavior_policy(quality)
+    behavior = behavior or default_behavior(spec.name)
     battles = battles_for(get_scenario(spec.backend_kwargs["smax"]["scenario"]))
-    arrays = rollout_smax_episodes(battles, policy, episodes=episodes, seed=seed)
-    behavior = f"{policy.describe()}; SMAX scenario {battles.scenario.name}"
+    parts = quality.split("+")
+    counts = [episodes // len(parts) + (i < episodes % len(parts)) for i in range(len(parts))]
+    pieces, descriptions = [], []
+    for index, (part, count) in enumerate(zip(parts, counts)):
+        part_seed = seed + 1000 * index  # a mixture's parts roll out different battles
+        if behavior == "learned":
+            manifest = load_manifest(spec.name)
+            policy, band = manifest.policy(part), manifest.band(part)
+            pieces.append(rollout_band_episodes(battles, policy, episodes=count, seed=part_seed, band=band))
+            descriptions.append(f"{part}: {manifest.describe(part)}")
+        elif behavior == "scripted-v2":
+            policy = behavior_policy(part)
+            pieces.append(rollout_smax_episodes(battles, policy, episodes=count, seed=part_seed))
+            descriptions.append(f"{part}: {policy.describe()}")
+        else:
+            raise ConfigError(f"behavior {behavior!r} is not one of learned, scripted-v2")
+    arrays = {name: np.concatenate([piece[name] for piece in pieces]) for name in pieces[0]}
+    behavior = f"{'; '.join(descriptions)}; SMAX scenario {battles.scenario.name}"
     dataset = OfflineDataset.from_arrays(**arrays, task=spec.name, quality=quality, source="built",
                                          behavior=behavior, seed=seed, backend="smax")
     return save_dataset(dataset, path)
@@ -50,14 +79,43 @@ def build_smax_dataset(*, task: str, quality: str, episodes: int, seed: int, pat
 def rollout_smax_episodes(battles: SmaxBattles, policy: ScriptedPolicy, *, episodes: int,
                           seed: int) -> dict[str, np.ndarray]:
     """Episodes 0..episodes-1 of a seed, concatenated into the dataset arrays (obs, state, actions, ...)."""
-    act = _vmapped_act(policy, battles.scenario)
-    parts = [_rollout_chunk(battles, act, seed=seed, offset=offset,
+    parts = [_rollout_chunk(battles, policy, seed=seed, offset=offset,
                             n_envs=min(CHUNK_EPISODES, episodes - offset))
              for offset in range(0, episodes, CHUNK_EPISODES)]
     return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 
 
-def _rollout_chunk(battles: SmaxBattles, act, *, seed: int, offset: int, n_envs: int) -> dict[str, np.ndarray]:
+def rollout_band_episodes(battles: SmaxBattles, policy, *, episodes: int, seed: int,
+                          band: tuple[float, float], max_battles: int | None = None) -> dict[str, np.ndarray]:
+    """The first ``episodes`` battles of a seed whose SMAC-scale return lies in ``band`` = [low, high).
+
+    Battles are rolled out in chunks of `CHUNK_EPISODES` (battle i of the seed is always the same battle, so a
+    smaller build is a prefix of a larger one) until enough returns fell in the band; more than
+    ``max_battles`` (default 50 per kept episode) is a ConfigError naming the yield.
+    """
+    limit = max_battles or 50 * episodes
+    kept: list[dict[str, np.ndarray]] = []
+    offset = 0
+    while len(kept) < episodes:
+        if offset >= limit:
+            raise ConfigError(f"only {len(kept)} of {offset} battles returned within {band}; the behaviour's "
+                              f"skill levels rarely reach this band: ask for fewer episodes or retrain them")
+        chunk = _rollout_chunk(battles, policy, seed=seed, offset=offset, n_envs=CHUNK_EPISODES)
+        kept.extend(e for e in split_episodes(chunk) if band[0] <= float(e["rewards"].sum()) < band[1])
+        offset += CHUNK_EPISODES
+    kept = kept[:episodes]
+    return {name: np.concatenate([e[name] for e in kept]) for name in kept[0]}
+
+
+def split_episodes(arrays: dict[str, np.ndarray]) -> list[dict[str, np.ndarray]]:
+    """Contiguous episodes of concatenated dataset arrays (each ends at a terminal or truncation)."""
+    ends = np.flatnonzero(arrays["terminals"] | arrays["truncations"]) + 1
+    starts = np.concatenate([[0], ends[:-1]])
+    return [{name: value[a:b] for name, value in arrays.items()} for a, b in zip(starts, ends)]
+
+
+def _rollout_chunk(battles: SmaxBattles, policy, *, seed: int, offset: int, n_envs: int) -> dict[str, np.ndarray]:
+    act, policy_arrays = policy_program(policy, battles.scenario)
     policy_keys = episode_keys(seed + 1, offset, n_envs)
     state, outputs = _jit_reset(battles, jnp.asarray(seed, dtype=jnp.uint32), n_envs, offset)
     records: dict[str, list[np.ndarray]] = {k: [] for k in ("obs", "state", "avail_actions", "actions",
@@ -65,7 +123,7 @@ def _rollout_chunk(battles: SmaxBattles, act, *, seed: int, offset: int, n_envs:
     ended = np.zeros(n_envs, dtype=bool)
     for t in range(battles.scenario.max_steps):
         obs, world, avail = outputs[:3]
-        actions, state, outputs = _jit_act_and_step(battles, act, state, obs, avail, policy_keys, t)
+        actions, state, outputs = _jit_act_and_step(battles, act, state, obs, avail, policy_keys, t, policy_arrays)
         for name, value in zip(("obs", "state", "avail_actions", "actions"), (obs, world, avail, actions)):
             records[name].append(np.asarray(value))
         reward, terminated, truncated = (np.asarray(v) for v in outputs[3:6])
@@ -83,9 +141,22 @@ def _rollout_chunk(battles: SmaxBattles, act, *, seed: int, offset: int, n_envs:
             for k, v in stacked.items()}
 
 
+def policy_program(policy, scenario) -> tuple:
+    """(static act over E battles, its array arguments) of a behaviour policy.
+
+    ``act(obs [E, N, D], avail [E, N, A], step keys [E], episode keys [E], arrays) -> actions [E, N]``. A
+    learned policy passes its actors' parameters as ``arrays`` (traced), so every policy of one architecture
+    shares one compiled rollout step; a scripted policy has none.
+    """
+    if hasattr(policy, "program"):
+        return policy.program(scenario)
+    return _vmapped_scripted_act(policy, scenario), ()
+
+
 @cache
-def _vmapped_act(policy: ScriptedPolicy, scenario):
-    return jax.vmap(partial_act(policy, scenario))
+def _vmapped_scripted_act(policy: ScriptedPolicy, scenario):
+    act = jax.vmap(partial_act(policy, scenario))
+    return lambda obs, avail, keys, episode_keys, _: act(obs, avail, keys, episode_keys)
 
 
 @partial(jax.jit, static_argnums=(0, 2, 3))
@@ -94,7 +165,8 @@ def _jit_reset(battles: SmaxBattles, seed: jax.Array, n_envs: int, offset: int):
 
 
 @partial(jax.jit, static_argnums=(0, 1))
-def _jit_act_and_step(battles: SmaxBattles, act, state, obs, avail, policy_keys, t):
-    actions = act(obs, avail, jax.vmap(jax.random.fold_in, in_axes=(0, None))(policy_keys, t), policy_keys)
+def _jit_act_and_step(battles: SmaxBattles, act, state, obs, avail, policy_keys, t, policy_arrays):
+    actions = act(obs, avail, jax.vmap(jax.random.fold_in, in_axes=(0, None))(policy_keys, t), policy_keys,
+                  policy_arrays)
     state, outputs = _step_battles(battles, state, actions)
     return actions, state, outputs

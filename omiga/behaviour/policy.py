@@ -1,0 +1,113 @@
+"""Learned behaviour policies as dataset builders use them: actors loaded from checkpoints, sampling actions.
+
+`LearnedPolicy` is rolled out by `omiga.data.build_smax` like the scripted policies (its ``program`` gives the
+jitted team step and the parameters it takes as arrays, so one compilation serves every checkpoint of an
+architecture), and it writes a `describe()` line into each dataset. It holds one or more actor checkpoints
+(skill levels); each episode draws one level from its episode key, and every step samples the action from that
+actor's masked categorical distribution (not argmax), as MADT's data were recorded. Policies are frozen and
+hashable (their checkpoint paths and digests).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from omiga.behaviour.checkpoint import load_tree, read_meta
+from omiga.behaviour.networks import Actor
+from omiga.envs.smax import STOP_ACTION
+from omiga.envs.smax_scenarios import SmaxScenario
+from omiga.errors import ConfigError, DatasetError
+
+__all__ = ["LearnedPolicy", "file_digest", "load_actor", "team_act"]
+
+
+def file_digest(path: Path) -> str:
+    """First 16 hex digits of the file's SHA-256."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+@cache
+def load_actor(path: str, digest: str, scenario: SmaxScenario) -> tuple[Actor, dict]:
+    """(actor module, parameters) of a snapshot, checked against the scenario's shapes and the digest."""
+    meta = read_meta(Path(path))  # a missing or unreadable file is named first
+    if file_digest(Path(path)) != digest:
+        raise DatasetError(f"behaviour checkpoint {path} changed since its manifest was written (digest "
+                           f"{file_digest(Path(path))}, expected {digest}); restore it with "
+                           "`git checkout -- omiga/behaviour/checkpoints`")
+    hidden = int(meta.get("config", {}).get("hidden", 0))
+    if meta.get("scenario") != scenario.name or hidden < 1:
+        raise DatasetError(f"behaviour checkpoint {path} was trained on scenario {meta.get('scenario')!r}, "
+                           f"not {scenario.name!r}; use that scenario's checkpoints")
+    n_allies, n_enemies = len(scenario.ally_types), len(scenario.enemy_types)
+    actor = Actor(n_actions=5 + n_enemies, hidden=hidden)
+    obs_dim = int(meta["obs_dim"])
+    template = actor.init(jax.random.PRNGKey(0), jnp.zeros((n_allies, obs_dim)),
+                          jnp.ones((n_allies, 5 + n_enemies), bool))
+    params, _ = load_tree(Path(path), template)
+    return actor, jax.tree.map(jnp.asarray, params)
+
+
+@dataclass(frozen=True)
+class LearnedPolicy:
+    """A mixture of MAPPO actor snapshots (skill levels); one level per episode, actions sampled."""
+
+    checkpoints: tuple[str, ...]
+    """Paths of the actor snapshots (one per skill level)."""
+    digests: tuple[str, ...]
+    """SHA-256 prefix of each file (`file_digest`), checked on load."""
+    weights: tuple[float, ...] | None = None
+    """Probability of each level per episode (default: equal)."""
+    label: str = ""
+    """Names of the levels for the dataset's ``behavior`` attribute."""
+
+    def __post_init__(self) -> None:
+        if not self.checkpoints or len(self.digests) != len(self.checkpoints):
+            raise ConfigError("a learned policy needs at least one checkpoint and one digest per checkpoint")
+        if self.weights is not None and (len(self.weights) != len(self.checkpoints)
+                                         or min(self.weights) < 0 or sum(self.weights) <= 0):
+            raise ConfigError("learned policy weights must be one non-negative number per checkpoint, not all 0")
+
+    def describe(self) -> str:
+        """One line for the dataset's ``behavior`` attribute."""
+        levels = ", ".join(f"{Path(c).name} (sha256 {d})" for c, d in zip(self.checkpoints, self.digests))
+        return (f"learned MAPPO actors ({self.label or 'skill levels'}): {levels}; one level per episode "
+                f"(weights {self.weights or 'equal'}), actions sampled from the masked policy")
+
+    def arrays(self, scenario: SmaxScenario) -> tuple[dict, jax.Array]:
+        """(the levels' actor parameters stacked on a leading level axis, each level's probability)."""
+        loaded = [load_actor(path, digest, scenario) for path, digest in zip(self.checkpoints, self.digests)]
+        hidden = {actor.hidden for actor, _ in loaded}
+        if len(hidden) > 1:
+            raise DatasetError(f"the skill levels {self.checkpoints} have different hidden sizes {sorted(hidden)}")
+        weights = np.asarray(self.weights or [1.0] * len(loaded), dtype=np.float32)
+        stacked = jax.tree.map(lambda *leaves: jnp.stack(leaves), *[params for _, params in loaded])
+        return stacked, jnp.asarray(weights / weights.sum())
+
+    def program(self, scenario: SmaxScenario):
+        """(act over E battles, its arrays) for `omiga.data.build_smax.policy_program`."""
+        hidden = load_actor(self.checkpoints[0], self.digests[0], scenario)[0].hidden
+        return team_act(5 + len(scenario.enemy_types), hidden), self.arrays(scenario)
+
+
+@cache
+def team_act(n_actions: int, hidden: int):
+    """Actions [E, N] of E teams from (obs, avail, step keys [E], episode keys [E], (params, probabilities)):
+    each episode's key draws its skill level, each step's key samples that level's masked policy."""
+    actor = Actor(n_actions=n_actions, hidden=hidden)
+
+    def one_team(obs, avail, key, episode_key, arrays):
+        params, probabilities = arrays
+        level = jax.random.choice(jax.random.fold_in(episode_key, 1), probabilities.shape[0], p=probabilities)
+        level_params = jax.tree.map(lambda leaf: leaf[level], params)
+        action = jax.random.categorical(key, actor.apply(level_params, obs, avail))
+        alive = avail.sum(-1) > 1
+        return jnp.where(alive, action, STOP_ACTION).astype(jnp.int32)
+
+    return jax.vmap(one_team, in_axes=(0, 0, 0, 0, None))

@@ -1,0 +1,100 @@
+"""Datasets from the shipped MAPPO skill levels: the checkpoints load and act within the masks, each quality's
+episodes lie in its return band, the files validate and repeat for a seed, mixtures are unions, and a missing or
+corrupt checkpoint gives one clear error."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import jax
+import numpy as np
+import pytest
+
+from omiga.behaviour import manifest as manifest_module
+from omiga.behaviour.manifest import load_manifest
+from omiga.behaviour.policy import team_act
+from omiga.data.io import load_dataset, validate_file
+from omiga.envs.smax_scenarios import get_scenario
+from omiga.errors import DatasetError, UnknownNameError
+from omiga.tasks import build_dataset, make_vector_env
+
+BANDS = {"poor": (-np.inf, 10.0), "medium": (10.0, 15.0), "good": (15.0, np.inf)}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("learned")
+    return {q: build_dataset("smac_corridor", quality=q, episodes=3, seed=2, path=root / f"{q}.h5")
+            for q in ("poor", "medium", "good")}
+
+
+def test_shipped_levels_act_within_the_masks():
+    manifest = load_manifest("smac_corridor")
+    step = make_vector_env("smac_corridor", n_envs=4, seed=0).reset(seed=0)
+    for quality in ("poor", "medium", "good"):
+        act, arrays = manifest.policy(quality).program(get_scenario("corridor"))
+        keys = jax.random.split(jax.random.PRNGKey(0), 4)
+        actions = np.asarray(act(step.obs, step.avail_actions, keys, keys, arrays))
+        assert actions.shape == (4, 6)
+        assert np.take_along_axis(step.avail_actions, actions[..., None], axis=-1).all()
+    assert team_act.cache_info().currsize == 1  # one compiled team step serves every level of the task
+
+
+def test_each_quality_lies_in_its_band_and_validates(built):
+    for quality, path in built.items():
+        assert validate_file(path) == []
+        data = load_dataset(path)
+        low, high = BANDS[quality]
+        returns = data.episode_returns
+        assert returns.shape == (3,) and ((returns >= low) & (returns < high)).all(), (quality, returns)
+        assert "smax-behavior-v3" in data.attrs.behavior and "step-" in data.attrs.behavior
+        assert data.attrs.quality == quality
+
+
+def test_same_seed_gives_the_same_file(built, tmp_path):
+    again = load_dataset(build_dataset("smac_corridor", quality="medium", episodes=3, seed=2,
+                                       path=tmp_path / "again.h5"))
+    first = load_dataset(built["medium"])
+    for name, value in first.arrays().items():
+        np.testing.assert_array_equal(value, again.arrays()[name], err_msg=name)
+
+
+def test_mixture_is_the_union_of_its_parts(tmp_path):
+    data = load_dataset(build_dataset("smac_corridor", quality="good+poor", episodes=2, seed=0,
+                                      path=tmp_path / "mix.h5"))
+    returns = data.episode_returns
+    assert returns.shape == (2,) and returns[0] >= 15.0 and returns[1] < 10.0
+    assert "good:" in data.attrs.behavior and "poor:" in data.attrs.behavior
+    with pytest.raises(UnknownNameError, match="'good\\+good'.*mixture joins distinct ones"):
+        build_dataset("smac_corridor", quality="good+good", episodes=2, seed=0, path=tmp_path / "x.h5")
+
+
+@pytest.fixture
+def shipped_copy(tmp_path, monkeypatch):
+    root = tmp_path / "checkpoints"
+    shutil.copytree(manifest_module.CHECKPOINT_ROOT / "smac_corridor", root / "smac_corridor")
+    monkeypatch.setattr(manifest_module, "CHECKPOINT_ROOT", root)
+    return root / "smac_corridor"
+
+
+def test_missing_checkpoint_is_named(shipped_copy, tmp_path):
+    (shipped_copy / "step-000000000.npz").unlink()
+    with pytest.raises(DatasetError, match="step-000000000.npz does not exist"):
+        build_dataset("smac_corridor", quality="poor", episodes=1, seed=0, path=tmp_path / "x.h5")
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_corrupt_checkpoint_is_caught_by_its_digest(shipped_copy, tmp_path):
+    target = shipped_copy / "step-000040960.npz"  # replaced by another valid checkpoint: only the digest tells
+    target.write_bytes((shipped_copy / "step-000081920.npz").read_bytes())
+    with pytest.raises(DatasetError, match="changed since its manifest"):
+        build_dataset("smac_corridor", quality="medium", episodes=1, seed=0, path=tmp_path / "x.h5")
+
+
+def test_corrupt_manifest_says_how_to_restore(shipped_copy, tmp_path):
+    manifest = json.loads((shipped_copy / "manifest.json").read_text())
+    del manifest["qualities"]["good"]["band"]
+    (shipped_copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(DatasetError, match="git checkout"):
+        build_dataset("smac_corridor", quality="good", episodes=1, seed=0, path=tmp_path / "x.h5")
