@@ -140,7 +140,7 @@ SMAX_BEHAVIORS: dict[str, int] = {"learned": 3, "scripted-v2": 2}
 """SMAX behaviour names and the version their cached files carry."""
 
 
-def parse_quality(task: "TaskSpec", quality: str) -> tuple[str, ...]:
+def parse_quality(task: TaskSpec, quality: str) -> tuple[str, ...]:
     """The parts of a quality: ``"good"`` -> ("good",), a mixture ``"good+poor"`` -> ("good", "poor")."""
     parts = tuple(quality.split("+")) if isinstance(quality, str) else ()
     if not parts or any(p not in task.qualities for p in parts) or len(set(parts)) != len(parts):

@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import jax
-import numpy as np
 
 from omiga.behaviour.checkpoint import load_tree, read_meta, save_tree
 from omiga.behaviour.ppo import PPOConfig, TrainState, init_train_state, make_update
@@ -78,10 +77,11 @@ def _resume(run: BehaviourRun, template: TrainState, header: dict) -> TrainState
                              key=jax.numpy.asarray(key))
 
 
-def train_behaviour(run: BehaviourRun, battles: SmaxBattles, config: PPOConfig = PPOConfig(), *,
+def train_behaviour(run: BehaviourRun, battles: SmaxBattles, config: PPOConfig | None = None, *,
                     log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)
                     ) -> Path:
-    """Train (or resume) until ``run.team_steps``; returns ``run.out_dir``."""
+    """Train (or resume) until ``run.team_steps`` (``config`` default: `PPOConfig()`); returns ``run.out_dir``."""
+    config = config or PPOConfig()
     header = _header(run, battles, config)
     train = _resume(run, init_train_state(battles, config, seed=run.seed), header)
     update = make_update(battles, config)
@@ -149,5 +149,3 @@ def snapshot_table(out_dir: Path) -> list[dict]:
     path = Path(out_dir) / "snapshots" / "index.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
 
-
-np.seterr(invalid="ignore")

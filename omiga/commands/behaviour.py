@@ -18,7 +18,6 @@ import csv
 import json
 import shutil
 import sys
-
 from pathlib import Path
 
 from omiga.errors import ConfigError
@@ -118,7 +117,10 @@ def run_ship(args: argparse.Namespace) -> int:
     from omiga.behaviour.policy import file_digest
 
     levels_csv = args.run / "levels.csv"
-    measured = {row["snapshot"]: row for row in csv.DictReader(open(levels_csv))} if levels_csv.exists() else {}
+    measured = {}
+    if levels_csv.exists():
+        with open(levels_csv, newline="") as stream:
+            measured = {row["snapshot"]: row for row in csv.DictReader(stream)}
     recipes: dict[str, list[str]] = {}
     for item in args.quality:
         quality, _, names = item.partition("=")
