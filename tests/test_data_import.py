@@ -1,4 +1,4 @@
-"""Importers: OMIGA's MaMuJoCo HDF5 (s, o, a, r, d) and MADT's pickled SMAC episode files."""
+"""Importers: OMIGA's MaMuJoCo HDF5 (s, o, a, r, d), MADT's pickled SMAC episode files, OG-MARL vault checks."""
 
 from __future__ import annotations
 
@@ -10,8 +10,14 @@ import pytest
 import torch
 
 from omiga.data import load_dataset, save_dataset
-from omiga.data.importers import import_dataset, import_madt, import_omiga_hdf5
-from omiga.errors import DatasetError, UnknownNameError
+from omiga.data.importers import (
+    import_dataset,
+    import_madt,
+    import_og_marl_vault,
+    import_omiga_hdf5,
+    observation_mode,
+)
+from omiga.errors import BackendUnavailableError, DatasetError, UnknownNameError
 
 T = 7
 HOPPER = "mamujoco_hopper_3x1"
@@ -47,7 +53,7 @@ def _write_omiga_hdf5(path, *, n_agents: int = 3, state_dim: int = 11, act_dim: 
 
 
 def test_omiga_hdf5_round_trip(tmp_path):
-    raw, state = _write_omiga_hdf5(tmp_path / "Hopper-v2-3x1-expert.hdf5")
+    raw, _ = _write_omiga_hdf5(tmp_path / "Hopper-v2-3x1-expert.hdf5")
     data = import_omiga_hdf5(tmp_path / "Hopper-v2-3x1-expert.hdf5", task=HOPPER, quality="expert", episode_limit=3)
     # steps 0-2 end in the terminal d[2]; then 3-step time limits cut 3-5 and the file's end at 6
     np.testing.assert_array_equal(data.terminals, [0, 0, 1, 0, 0, 0, 0])
@@ -62,6 +68,7 @@ def test_omiga_hdf5_round_trip(tmp_path):
     reloaded = load_dataset(save_dataset(data, tmp_path / "canonical.h5"))
     np.testing.assert_array_equal(reloaded.obs, data.obs)
     assert reloaded.attrs == data.attrs
+    assert observation_mode(reloaded.attrs) == "global"  # evaluate in the env mode the data were converted to
 
 
 def test_omiga_hdf5_ant_drops_the_world_body_forces_and_reassigns_actuators(tmp_path):
@@ -89,7 +96,7 @@ def test_omiga_hdf5_refuses_other_layouts_and_tasks(tmp_path):
 
 
 def test_omiga_hdf5_agents_must_see_one_state(tmp_path):
-    raw, _ = _write_omiga_hdf5(tmp_path / "a.hdf5")
+    _write_omiga_hdf5(tmp_path / "a.hdf5")
     with h5py.File(tmp_path / "a.hdf5", "r+") as file:
         o = file["o"][()]
         o[4, 2] = _official_views(np.random.default_rng(5).standard_normal((1, 11)), 3)[0, 2]
@@ -160,6 +167,7 @@ def test_madt_round_trip(tmp_path):
     np.testing.assert_array_equal(data.obs[:, 1, 0], [0.5, 1.5, 2.5, 10.5, 11.5, 20.5])
     np.testing.assert_array_equal(data.avail_actions[:, 0, 2], [1, 0, 1, 1, 0, 1])
     assert data.attrs.source == "madt" and data.attrs.n_episodes == 3 and data.attrs.backend == "sc2"
+    assert observation_mode(data.attrs) == "local"
 
 
 def test_madt_state_keeps_the_living_agents_after_agent_0_dies(tmp_path):
@@ -208,3 +216,52 @@ def test_unknown_format_lists_the_known_ones(tmp_path):
     with pytest.raises(UnknownNameError, match="unknown dataset format 'ogmarl'; known dataset formats: madt, "
                                                "og-marl-vault, omiga-hdf5"):
         import_dataset(tmp_path, format="ogmarl", task="t", quality="q")
+
+
+def test_omiga_ant_file_from_real_states_imports_as_the_global_mode_observes(tmp_path):
+    """A file in OMIGA's exact Ant-v2 2x4 layout, made from real v5 states (world body forces 0, as v2 has them),
+    imports into the observations and per-agent actions that gymnasium-robotics' obs_mode global shows and takes."""
+    from omiga.envs.mamujoco import make_mamujoco_vector_env
+
+    local = make_mamujoco_vector_env(scenario="Ant", agent_conf="2x4", n_envs=1, seed=0, max_episode_steps=5)
+    env = make_mamujoco_vector_env(scenario="Ant", agent_conf="2x4", n_envs=1, seed=0, obs_mode="global",
+                                   max_episode_steps=5)
+    rng = np.random.default_rng(0)
+    states, views, ours = [local.reset(seed=4).state[0]], [env.reset(seed=4).obs[0]], []
+    for _ in range(4):
+        action = rng.uniform(-1, 1, (1, 2, 4)).astype(np.float32)
+        ours.append(action[0])
+        states.append(local.step(action).state[0])
+        views.append(env.step(action).obs[0])
+    ours.append(np.zeros((2, 4), np.float32))
+    v2 = np.insert(np.stack(states), 27, np.zeros((6, 1)), axis=1)  # [T, 111]
+    flat = np.zeros((5, 8), np.float32)  # OMIGA's agent i drives actuators 4i .. 4i + 3
+    flat[:, [2, 3, 4, 5]], flat[:, [6, 7, 0, 1]] = np.stack(ours)[:, 0], np.stack(ours)[:, 1]
+    with h5py.File(tmp_path / "Ant-v2-2x4-expert.hdf5", "w") as file:
+        file["o"] = file["s"] = _official_views(v2, 2).astype(np.float32)
+        file["a"], file["r"], file["d"] = flat.reshape(5, 2, 4), np.zeros((5, 1)), np.zeros((5, 1))
+    data = import_omiga_hdf5(tmp_path / "Ant-v2-2x4-expert.hdf5", task="mamujoco_ant_2x4", quality="expert")
+    np.testing.assert_allclose(data.obs, np.stack(views), atol=1e-5)
+    np.testing.assert_array_equal(data.actions, np.stack(ours))
+    assert (data.obs_dim, data.state_dim) == (env.obs_dim, env.state_dim)
+
+
+def test_vault_without_flashbax_names_the_pip_install(tmp_path, monkeypatch):
+    import builtins
+
+    vault = tmp_path / "corridor.vlt" / "Good"
+    vault.mkdir(parents=True)
+    (vault / "metadata.json").write_text('{"version": 2.0}')
+    with pytest.raises(DatasetError, match=r"Good is a Flashbax vault of version 2\.0; this importer reads version 1"):
+        import_og_marl_vault(vault, task="smac_corridor")
+    (vault / "metadata.json").write_text('{"version": 1.2}')
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name.startswith("flashbax"):
+            raise ImportError("No module named 'flashbax'")
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    with pytest.raises(BackendUnavailableError, match=r"reading a Flashbax vault needs flashbax .*: "
+                                                      r"pip install flashbax==0\.1\.3"):
+        import_og_marl_vault(vault, task="smac_corridor")

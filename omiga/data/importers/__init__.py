@@ -13,11 +13,11 @@ from pathlib import Path
 from omiga.data.importers.madt import import_madt
 from omiga.data.importers.og_marl_vault import import_og_marl_vault
 from omiga.data.importers.omiga_hdf5 import import_omiga_hdf5
-from omiga.data.schema import OfflineDataset
+from omiga.data.schema import DatasetAttrs, OfflineDataset
 from omiga.errors import DatasetError, UnknownNameError
 
 __all__ = ["IMPORT_FORMATS", "check_output_path", "import_dataset", "import_madt", "import_og_marl_vault",
-           "import_omiga_hdf5"]
+           "import_omiga_hdf5", "observation_mode"]
 
 IMPORT_FORMATS: dict[str, Callable[..., OfflineDataset]] = {
     "omiga-hdf5": import_omiga_hdf5,
@@ -50,3 +50,9 @@ def check_output_path(source: str | os.PathLike[str], out: str | os.PathLike[str
     source, out = Path(source).resolve(), Path(out).resolve()
     if out == source or source in out.parents:
         raise DatasetError(f"--out {out} would overwrite the source {source}; write the canonical file elsewhere")
+
+
+def observation_mode(attrs: DatasetAttrs) -> str:
+    """The env ``obs_mode`` a dataset's observations are in: ``global`` for OMIGA's converted MaMuJoCo imports
+    (``omiga-hdf5``, ``og-marl-vault``: OMIGA's z-scored [state, id] views), else ``local``; evaluate with it."""
+    return "global" if attrs.backend == "mamujoco" and attrs.source in ("omiga-hdf5", "og-marl-vault") else "local"

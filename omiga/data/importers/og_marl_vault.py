@@ -24,7 +24,8 @@ Conversion into the canonical schema:
 The result is checked against the task's environment before it is returned. OMIGA's vault uids are ``Good`` /
 ``Medium`` / ``Poor`` (SMAC) and ``Expert`` / ``Medium`` / ``Medium-Replay`` / ``Medium-Expert`` (MaMuJoCo);
 without an explicit ``quality`` the uid, lower-cased, is used when it is one of the task's qualities.
-Reading never writes to the vault. Needs ``pip install flashbax==0.1.3`` (the ``vaults`` extra).
+Reading never writes to the vault. Needs flashbax (a dependency, pinned to 0.1.3: the newest release, vault
+version 1.2, installs beside jax 0.10.2 / flax 0.12.8 without changing them).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from omiga.errors import BackendUnavailableError, DatasetError
 
 __all__ = ["FLASHBAX_INSTALL_HINT", "OMIGA_VAULT_UIDS", "import_og_marl_vault", "read_vault"]
 
-FLASHBAX_INSTALL_HINT = "pip install flashbax==0.1.3 (or the project's extra: pip install -e '.[vaults]')"
+FLASHBAX_INSTALL_HINT = "pip install flashbax==0.1.3"
 OMIGA_VAULT_UIDS = ("Good", "Medium", "Poor", "Expert", "Medium-Replay", "Medium-Expert")
 _LEAVES = ("observations", "actions", "rewards", "terminals", "truncations")
 
