@@ -265,3 +265,19 @@ def test_vault_without_flashbax_names_the_pip_install(tmp_path, monkeypatch):
     with pytest.raises(BackendUnavailableError, match=r"reading a Flashbax vault needs flashbax .*: "
                                                       r"pip install flashbax==0\.1\.3"):
         import_og_marl_vault(vault, task="smac_corridor")
+
+
+def test_omiga_train_evaluates_an_imported_omiga_file_in_the_global_mode(tmp_path, monkeypatch):
+    import json
+
+    from omiga import cli
+
+    monkeypatch.setattr(cli, "COMMANDS", ("datasets", "train"))
+    _write_omiga_hdf5(tmp_path / "hopper.hdf5")
+    assert cli.main(["datasets", "import", "--format", "omiga-hdf5", str(tmp_path / "hopper.hdf5"), "--task",
+                     HOPPER, "--quality", "expert", "--out", str(tmp_path / "hopper.h5")]) == 0
+    assert cli.main(["train", "--dataset", str(tmp_path / "hopper.h5"), "--alpha", "1", "--steps", "2",
+                     "--batch-size", "4", "--hidden", "8", "--eval-every", "2", "--eval-episodes", "1",
+                     "--no-progress", "--threads", "1", "--out", str(tmp_path / "run")]) == 0
+    member = json.loads((tmp_path / "run" / "result.json").read_text())["members"][0]
+    assert member["status"] == "ok" and [p["step"] for p in member["eval_curve"]] == [2]
