@@ -148,6 +148,9 @@ def test_vault_cli_import_and_refusals(vaults, tmp_path, capsys, monkeypatch):
 def test_vault_errors_are_named(vaults, tmp_path):
     with pytest.raises(DatasetError, match="no Flashbax vault at .*nothing.vlt/Good"):
         import_og_marl_vault(tmp_path / "nothing.vlt" / "Good", task=SMAC_TASK)
+    with pytest.raises(DatasetError, match=r"3hopper\.vlt \(no metadata.json\); it holds the vaults Medium-Replay: "
+                                           "pass one of them"):
+        import_og_marl_vault(vaults["hopper_path"].parent, task="mamujoco_hopper_3x1")
     differ = _write_vault(tmp_path, "differ.vlt", "Good", _smac_experience(rewards_differ=True))
     with pytest.raises(DatasetError, match=r"the agents' rewards differ at step 3 \(\[3\.0, 4\.0\]\)"):
         import_og_marl_vault(differ, task=SMAC_TASK)

@@ -57,8 +57,10 @@ def read_vault(source: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     source = Path(source)
     metadata_file = source / "metadata.json"
     if not metadata_file.is_file():
-        raise DatasetError(f"no Flashbax vault at {source} (no metadata.json): pass the uid directory of a vault, "
-                           "e.g. corridor.vlt/Good")
+        uids = sorted(p.parent.name for p in source.glob("*/metadata.json")) if source.is_dir() else []
+        hint = f"it holds the vaults {', '.join(uids)}: pass one of them" if uids else \
+            "pass the uid directory of a vault, e.g. corridor.vlt/Good"
+        raise DatasetError(f"no Flashbax vault at {source} (no metadata.json); {hint}")
     try:
         version = float(json.loads(metadata_file.read_text())["version"])
     except (ValueError, KeyError, TypeError) as error:
@@ -88,8 +90,8 @@ def import_og_marl_vault(
 
     source = Path(source)
     spec = get_task(task)
-    quality = quality or _quality_from_uid(source.name, spec.qualities)
     leaves = _batch_row(read_vault(source), source)
+    quality = quality or _quality_from_uid(source.name, spec.qualities)
     obs, actions = leaves["observations"], leaves["actions"]
     n_steps, n_agents = obs.shape[:2]
     rewards = leaves["rewards"].astype(np.float64)
