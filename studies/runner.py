@@ -114,6 +114,7 @@ def train_points(plan: StudyPlan, points: list[GridPoint], *, study_dir: Path,
                  execution: Execution = CPU_EAGER) -> list[RunOutcome]:
     """Train ``points`` (same task, quality, method, mixer) as one population and evaluate each run."""
     from omiga.data import load_dataset
+    from omiga.data.importers import observation_mode
     from omiga.evaluate import evaluate_population
     from omiga.train import train_population
 
@@ -123,9 +124,11 @@ def train_points(plan: StudyPlan, points: list[GridPoint], *, study_dir: Path,
     out_dir = population_dir(study_dir, plan, points)
     out_dir.mkdir(parents=True, exist_ok=True)
 
+    obs_mode = observation_mode(dataset.attrs)  # imported OMIGA MaMuJoCo data: the global mode's inputs
+
     def evaluate(policy, step: int):
         return evaluate_population(policy, task=plan.task, episodes=plan.eval_episodes, seed=1_000_003,
-                                   backend=plan.backend)
+                                   backend=plan.backend, obs_mode=obs_mode)
 
     config = _train_config(plan, points[0], execution)
     members = [_member(point) for point in points]

@@ -50,17 +50,17 @@ def test_info_of_a_corrupted_file_prints_one_error_line(main, tmp_path, capsys):
 
 
 def test_import_madt_needs_trust_pickle(main, tmp_path, capsys):
-    episode = [[[np.zeros(2), [0.0], [0], [1.0], [True], [1, 1]]] for _ in range(2)]
+    episode = [[[np.zeros(2), [0.0], [0], [1.0], [True], [1] * 70]] for _ in range(2)]  # 2c_vs_64zg: 2 agents, 70 ids
     torch.save(episode, tmp_path / "ep0.pt")
     out = tmp_path / "out.h5"
-    argv = ["datasets", "import", "--format", "madt", str(tmp_path / "ep0.pt"), "--task", "toy_coop",
+    argv = ["datasets", "import", "--format", "madt", str(tmp_path / "ep0.pt"), "--task", "smac_2c_vs_64zg",
             "--out", str(out)]
     assert main(argv) == 2
     assert "pass --trust-pickle" in capsys.readouterr().err and not out.exists()
     assert main(argv + ["--trust-pickle", "--quality", "good"]) == 0
     assert f"imported {tmp_path / 'ep0.pt'} (madt) -> {out}" in capsys.readouterr().out
     data = load_dataset(out)
-    assert (data.attrs.task, data.attrs.quality, data.attrs.source, len(data)) == ("toy_coop", "good", "madt", 1)
+    assert (data.attrs.task, data.attrs.quality, data.attrs.source, len(data)) == ("smac_2c_vs_64zg", "good", "madt", 1)
 
 
 def test_import_to_an_unknown_task_lists_tasks(main, tmp_path, capsys):

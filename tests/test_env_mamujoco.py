@@ -7,12 +7,14 @@ import builtins
 import numpy as np
 import pytest
 
+from omiga.data.importers.mamujoco_layout import OMIGA_MAMUJOCO_LAYOUTS
 from omiga.envs.base import EnvStep, VectorEnv
 from omiga.envs.mamujoco import (
     MAMUJOCO_INSTALL_HINT,
     MaMuJoCoConfig,
     make_mamujoco_vector_env,
     mamujoco_config_for_task,
+    omiga_agent_views,
 )
 from omiga.errors import BackendUnavailableError, ConfigError, UnknownNameError
 
@@ -53,12 +55,40 @@ def test_reset_and_step_follow_the_contract_with_zero_padded_local_obs(scenario,
     assert np.abs(step.obs[:, :, 0]).sum() > 0
 
 
-def test_global_obs_mode_gives_every_agent_the_state():
+def test_global_obs_mode_is_omigas_z_scored_state_and_id():
+    local = make_mamujoco_vector_env(scenario="HalfCheetah", agent_conf="6x1", n_envs=2, seed=0)
     env = make_mamujoco_vector_env(scenario="HalfCheetah", agent_conf="6x1", n_envs=2, seed=0, obs_mode="global")
-    assert env.obs_dim == env.state_dim == 17
+    assert (env.obs_dim, env.state_dim) == (17 + 6, 6 * 23)
+    local.reset(seed=0)
     env.reset(seed=0)
-    step = env.step(_random_actions(env, np.random.default_rng(1)))
-    np.testing.assert_array_equal(step.obs, np.broadcast_to(step.state[:, None, :], step.obs.shape))
+    actions = _random_actions(env, np.random.default_rng(1))
+    raw, step = local.step(actions).state, env.step(actions)
+    _check_step(step, n_envs=2, n_agents=6, obs_dim=23, state_dim=138)
+    for n in range(6):  # OMIGA's wrapper: v = [state, e_n], (v - mean(v)) / std(v)
+        v = np.concatenate([raw, np.broadcast_to(np.eye(6)[n], (2, 6))], axis=1)
+        expected = (v - v.mean(axis=1, keepdims=True)) / v.std(axis=1, keepdims=True)
+        np.testing.assert_allclose(step.obs[:, n], expected, atol=1e-6)
+    np.testing.assert_array_equal(step.state, step.obs.reshape(2, -1))  # what the official mixer reads
+    np.testing.assert_allclose(omiga_agent_views(raw, 6), step.obs, atol=1e-6)
+
+
+@pytest.mark.parametrize("task", sorted(OMIGA_MAMUJOCO_LAYOUTS))
+def test_omiga_layouts_match_gymnasium_robotics(task):
+    from gymnasium_robotics import mamujoco_v1
+
+    layout = OMIGA_MAMUJOCO_LAYOUTS[task]
+    config = mamujoco_config_for_task(task)
+    env = mamujoco_v1.parallel_env(config.scenario, config.agent_conf, agent_obsk=1)
+    actuators = tuple(tuple(int(part.act_ids) for part in partition) for partition in env.agent_action_partitions)
+    assert actuators == layout.agent_actuators
+    assert (len(env.possible_agents), env.state().shape[0]) == (layout.n_agents, layout.v5_state_dim)
+    model = env.single_agent_env.unwrapped.model
+    if config.scenario == "Ant":  # v2: qpos[2:] + qvel + all bodies' 6 contact forces; v5 drops the world body's
+        assert layout.v2_state_dim == (model.nq - 2) + model.nv + 6 * model.nbody == 111
+        assert layout.v2_only_columns == tuple(range(model.nq - 2 + model.nv, model.nq - 2 + model.nv + 6))
+    else:  # HalfCheetah-v2 / Hopper-v2: qpos[1:] + qvel, the same as v5
+        assert layout.v2_state_dim == (model.nq - 1) + model.nv == layout.v5_state_dim
+    env.close()
 
 
 def test_same_seed_gives_the_same_trajectory_and_slots_do_not_depend_on_n_envs():

@@ -26,10 +26,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     info.set_defaults(func=run_info)
 
     imports = commands.add_parser("import", help="convert a foreign dataset into the canonical schema")
-    imports.add_argument("source", type=Path, help="file (omiga-hdf5) or file / directory of episodes (madt)")
-    imports.add_argument("--format", required=True, choices=("omiga-hdf5", "madt"), help="format of SOURCE")
+    imports.add_argument("source", type=Path, help="file (omiga-hdf5), file / directory of episodes (madt) or "
+                                                    "a vault's uid directory, e.g. corridor.vlt/Good (og-marl-vault)")
+    imports.add_argument("--format", required=True, choices=("omiga-hdf5", "madt", "og-marl-vault"),
+                         help="format of SOURCE")
     imports.add_argument("--task", required=True, help="registered task the data belongs to")
-    imports.add_argument("--quality", default="imported", help="quality label stored in the file")
+    imports.add_argument("--quality", default=None,
+                         help="quality label stored in the file (default: the vault's uid, else 'imported')")
     imports.add_argument("--out", required=True, type=Path, help="canonical HDF5 file to write")
     imports.add_argument("--trust-pickle", action="store_true",
                          help="allow unpickling (madt); only for files from a source you trust")
@@ -86,11 +89,12 @@ def run_info(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     """Convert ``args.source`` and write the canonical file."""
-    from omiga.data.importers import import_dataset
+    from omiga.data.importers import check_output_path, import_dataset
     from omiga.data.io import save_dataset
     from omiga.tasks import get_task
 
     task = get_task(args.task).name
+    check_output_path(args.source, args.out)
     dataset = import_dataset(args.source, format=args.format, task=task, quality=args.quality,
                              trust_pickle=args.trust_pickle)
     path = save_dataset(dataset, args.out)

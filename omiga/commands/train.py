@@ -97,8 +97,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _evaluator(task_name: str, episodes: int):
-    """evaluate(policy, step) for a registered task, or None (with a printed note) when unavailable."""
+def _evaluator(task_name: str, episodes: int, obs_mode: str = "local"):
+    """evaluate(policy, step) for a registered task in ``obs_mode``, or None (with a printed note) when unavailable."""
     from omiga.errors import UnknownNameError
     from omiga.tasks import get_task
 
@@ -112,12 +112,14 @@ def _evaluator(task_name: str, episodes: int):
     except ImportError:
         print("note: omiga.evaluate is not available; skipping evaluation")
         return None
-    return lambda policy, step: evaluate_population(policy, task=task, episodes=episodes, seed=10_000 + step)
+    return lambda policy, step: evaluate_population(policy, task=task, episodes=episodes, seed=10_000 + step,
+                                                    obs_mode=obs_mode)
 
 
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from omiga.data.importers import observation_mode
     from omiga.data.io import load_dataset
     from omiga.train import train_population
 
@@ -136,7 +138,8 @@ def run(args: argparse.Namespace) -> int:
     members = [MemberConfig(seed=seed, alpha=alpha, global_info=not args.no_global_info)
                for alpha in args.alpha for seed in parse_seeds(args.seeds)]
     dataset = load_dataset(args.dataset)
-    evaluate = None if args.no_eval else _evaluator(dataset.attrs.task, args.eval_episodes)
+    evaluate = None if args.no_eval else _evaluator(dataset.attrs.task, args.eval_episodes,
+                                                    observation_mode(dataset.attrs))
     if config.compile:  # otherwise the progress bar sits at step 0 for that long, as if hung
         print(f"note: --compile: the first step compiles the {config.method} update "
               "(10-90 s on a 2-core CPU)")

@@ -8,10 +8,13 @@ Python loop: on 2 cores, subprocess vector envs are slower than a loop (see ENVI
   finite are rejected with :class:`~omiga.errors.ConfigError`.
 - ``obs_mode="local"`` (default): each agent's agent_obsk=1 observation, zero-padded at the end to the largest
   agent observation (HalfCheetah 6x1: 9/9/8/9/9/8 -> 9; Hopper 3x1: 8/9/8 -> 9; Ant 2x4: 63/63).
-  ``obs_mode="global"`` reproduces the official OMIGA code: every agent observes the full state (the networks
-  append the agent id themselves), so ``obs_dim == state_dim``.
-- ``state`` is the single-agent v5 observation (HalfCheetah 17, Hopper 11, Ant 105); ``reward`` is the team
-  reward; ``terminated`` is a true terminal (Hopper / Ant falling), ``truncated`` the time limit
+  ``obs_mode="global"`` reproduces the official OMIGA wrapper (``mujoco_multi.py`` ``get_obs`` / ``get_state``):
+  agent n observes the full state with its one-hot id appended, z-scored within that vector,
+  ``(x - mean(x)) / std(x)`` for ``x = [state, e_n]`` (:func:`omiga_agent_views`), so ``obs_dim = S + N``; the
+  env's ``state`` is then every agent's view concatenated (``N * (S + N)``), which is what the official mixer
+  reads. Imported OMIGA data (``omiga-hdf5``, ``og-marl-vault``) is stored in this form.
+- ``state`` (local mode) is the single-agent v5 observation S (HalfCheetah 17, Hopper 11, Ant 105); ``reward`` is
+  the team reward; ``terminated`` is a true terminal (Hopper / Ant falling), ``truncated`` the time limit
   (``max_episode_steps``, at most 1000); never both. ``won`` is always False.
 - Episode k of environment e is seeded from (seed, e, k), so slot e never depends on E. After an episode
   ends, the next ``step`` resets that environment (its actions are ignored) and returns a first observation
@@ -41,6 +44,7 @@ __all__ = [
     "MaMuJoCoVectorEnv",
     "make_mamujoco_vector_env",
     "mamujoco_config_for_task",
+    "omiga_agent_views",
 ]
 
 MAMUJOCO_INSTALL_HINT = "pip install gymnasium-robotics==1.4.2 mujoco==4.0.0"
@@ -85,6 +89,21 @@ def mamujoco_config_for_task(task_name: str, *, obs_mode: str = "local",
     scenario, agent_conf = MAMUJOCO_TASKS[task_name]
     return MaMuJoCoConfig(scenario=scenario, agent_conf=agent_conf, obs_mode=obs_mode,
                           max_episode_steps=max_episode_steps)
+
+
+def omiga_agent_views(state: np.ndarray, n_agents: int) -> np.ndarray:
+    """OMIGA's per-agent view of ``state [..., S]``: ``[..., N, S + N]``, ``z([state, e_n])`` for agent n.
+
+    ``z(x) = (x - mean(x)) / std(x)`` over the S + N entries of the one vector (population std), as the
+    official MaMuJoCo wrapper computes its observations and states; computed in float64, returned float32.
+    """
+    if n_agents < 2:
+        raise ConfigError(f"OMIGA's agent views need at least 2 agents, got {n_agents}")
+    state = np.asarray(state, dtype=np.float64)
+    ids = np.broadcast_to(np.eye(n_agents), state.shape[:-1] + (n_agents, n_agents))
+    views = np.concatenate([np.broadcast_to(state[..., None, :], ids.shape[:-1] + state.shape[-1:]), ids], axis=-1)
+    mean, std = views.mean(axis=-1, keepdims=True), views.std(axis=-1, keepdims=True)
+    return ((views - mean) / std).astype(np.float32)
 
 
 @contextlib.contextmanager
@@ -142,8 +161,12 @@ class MaMuJoCoVectorEnv:
         self.agent_obs_dims = tuple(int(first.observation_space(a).shape[0]) for a in self.agent_names)
         self.agent_act_dims = tuple(int(first.action_space(a).shape[0]) for a in self.agent_names)
         self.act_dim = max(self.agent_act_dims)
-        self.state_dim = int(first.state().shape[0])
-        self.obs_dim = self.state_dim if config.obs_mode == "global" else max(self.agent_obs_dims)
+        single_state_dim = int(first.state().shape[0])  # the single-agent v5 observation
+        if config.obs_mode == "global":
+            self.obs_dim = single_state_dim + self.n_agents
+            self.state_dim = self.n_agents * self.obs_dim
+        else:
+            self.obs_dim, self.state_dim = max(self.agent_obs_dims), single_state_dim
         self.obs_mode = config.obs_mode
         self._low = [np.asarray(first.action_space(a).low, np.float64) for a in self.agent_names]
         self._high = [np.asarray(first.action_space(a).high, np.float64) for a in self.agent_names]
@@ -212,10 +235,12 @@ class MaMuJoCoVectorEnv:
         self._observe(e, obs)
 
     def _observe(self, e: int, obs: dict[str, np.ndarray]) -> None:
-        self._state[e] = self._envs[e].state()
+        state = self._envs[e].state()
         if self.obs_mode == "global":
-            self._obs[e] = self._state[e]
+            self._obs[e] = omiga_agent_views(state, self.n_agents)
+            self._state[e] = self._obs[e].reshape(-1)
             return
+        self._state[e] = state
         self._obs[e] = 0.0
         for n, name in enumerate(self.agent_names):
             self._obs[e, n, : self.agent_obs_dims[n]] = obs[name]

@@ -1,32 +1,58 @@
-"""Importers of foreign dataset formats into the canonical schema, keyed by format name."""
+"""Importers of foreign dataset formats into the canonical schema, keyed by format name.
+
+Every importer checks its result against the task's environment (:mod:`omiga.data.importers.task_shapes`)
+before returning it, and :func:`check_output_path` refuses an output that would overwrite the source.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 from omiga.data.importers.madt import import_madt
+from omiga.data.importers.og_marl_vault import import_og_marl_vault
 from omiga.data.importers.omiga_hdf5 import import_omiga_hdf5
-from omiga.data.schema import OfflineDataset
-from omiga.errors import UnknownNameError
+from omiga.data.schema import DatasetAttrs, OfflineDataset
+from omiga.errors import DatasetError, UnknownNameError
 
-__all__ = ["IMPORT_FORMATS", "import_dataset", "import_madt", "import_omiga_hdf5"]
+__all__ = ["IMPORT_FORMATS", "check_output_path", "import_dataset", "import_madt", "import_og_marl_vault",
+           "import_omiga_hdf5", "observation_mode"]
 
 IMPORT_FORMATS: dict[str, Callable[..., OfflineDataset]] = {
     "omiga-hdf5": import_omiga_hdf5,
     "madt": import_madt,
+    "og-marl-vault": import_og_marl_vault,
 }
 
 
 def import_dataset(
-    source: str | os.PathLike[str], *, format: str, task: str, quality: str, trust_pickle: bool = False
+    source: str | os.PathLike[str], *, format: str, task: str, quality: str | None = None,
+    trust_pickle: bool = False,
 ) -> OfflineDataset:
-    """Convert ``source`` in ``format`` (``omiga-hdf5`` or ``madt``) into an OfflineDataset.
+    """Convert ``source`` in ``format`` (a key of :data:`IMPORT_FORMATS`) into an OfflineDataset of ``task``.
 
+    ``quality`` defaults to the vault's uid for ``og-marl-vault`` and to ``imported`` otherwise.
     ``trust_pickle`` is required for pickled formats (``madt``); it is ignored by the others.
     """
     if format not in IMPORT_FORMATS:
         raise UnknownNameError("dataset format", format, IMPORT_FORMATS)
+    if format == "og-marl-vault":
+        return import_og_marl_vault(source, task=task, quality=quality)
+    quality = quality or "imported"
     if format == "madt":
         return import_madt(source, task=task, quality=quality, trust_pickle=trust_pickle)
     return IMPORT_FORMATS[format](source, task=task, quality=quality)
+
+
+def check_output_path(source: str | os.PathLike[str], out: str | os.PathLike[str]) -> None:
+    """DatasetError when writing ``out`` would overwrite ``source`` or write inside it (a directory source)."""
+    source, out = Path(source).resolve(), Path(out).resolve()
+    if out == source or source in out.parents:
+        raise DatasetError(f"--out {out} would overwrite the source {source}; write the canonical file elsewhere")
+
+
+def observation_mode(attrs: DatasetAttrs) -> str:
+    """The env ``obs_mode`` a dataset's observations are in: ``global`` for OMIGA's converted MaMuJoCo imports
+    (``omiga-hdf5``, ``og-marl-vault``: OMIGA's z-scored [state, id] views), else ``local``; evaluate with it."""
+    return "global" if attrs.backend == "mamujoco" and attrs.source in ("omiga-hdf5", "og-marl-vault") else "local"

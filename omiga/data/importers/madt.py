@@ -4,18 +4,26 @@ Format: a directory with one file per episode (or a single such file). Each file
 ``torch.save`` (plain ``pickle.dump`` files are accepted too) holding a list with one trajectory per agent;
 a trajectory is a list of steps ``[g, o, a, r, d, ava]``:
 
-- ``g``: the global state seen by this agent (``[state_dim]``); agent 0's becomes ``state``;
+- ``g``: this agent's agent-specific global state ``[G]`` (the MAPPO-modified SMAC env of OMIGA's SMAC branch,
+  ``use_state_agent``; with ``use_mustalive`` it is all zeros once the agent is dead);
 - ``o``: the agent's local observation ``[obs_dim]``;
 - ``a``: the action id, as ``[a]`` or a scalar;
 - ``r``: the team reward, as ``[r]`` or a scalar (agent 0's is used; OMIGA reads ``r[0]``);
 - ``d``: the done flag, as ``[d]`` or a scalar;
 - ``ava``: the available-action mask ``[n_actions]`` (0/1).
 
+``state`` is every agent's ``g`` concatenated in agent order, ``[T, N * G]``, which is what the official mixer
+reads (``models/omiga_model.py`` ``MixNet``: ``torch.cat([states[:, :, j, :] for j in range(n_agents)])``); it
+stays informative after agent 0 dies, whose entries are then zeros.
+
 All agents' trajectories must have the same length (the official reader drops other episodes; this importer
 refuses them). Files are read in sorted name order. An episode's last step is terminal when every agent's
 ``d`` is set there, otherwise truncated (SMAC's own episode files do not record time limits separately).
 Rewards are imported per step, not as the reward-to-go the official code rewrites them into (see
 :func:`omiga.data.returns.reward_to_go`).
+
+The files are SMAC data, so only SMAC tasks are accepted, and the agents and action ids are checked against
+the task's map (:mod:`omiga.data.importers.task_shapes`) before anything is written.
 
 Unpickling runs arbitrary code embedded in the file, so :func:`import_madt` refuses unless ``trust_pickle``.
 """
@@ -29,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from omiga.data.importers.task_shapes import SMAC_MAP_UNITS, check_task_shapes
 from omiga.data.schema import IMPORT_SOURCE_BACKENDS, OfflineDataset
 from omiga.errors import DatasetError
 
@@ -58,6 +67,9 @@ def import_madt(
             "arbitrary code stored in the file. If you trust where they came from, pass --trust-pickle "
             "(trust_pickle=True in Python)"
         )
+    if task not in SMAC_MAP_UNITS:
+        raise DatasetError(f"MADT episode files hold SMAC data; import them into a SMAC task "
+                           f"({', '.join(SMAC_MAP_UNITS)}), not {task!r}")
     episodes = [_episode_arrays(path, _unpickle(path)) for path in madt_episode_files(source)]
     shapes = {key: {e[key].shape[1:] for e in episodes} for key in ("obs", "state", "avail_actions")}
     for key, found in shapes.items():
@@ -65,11 +77,12 @@ def import_madt(
             raise DatasetError(f"{source}: episodes disagree on the shape of {key} per step ({sorted(found)}); "
                                "import files of one map only")
     arrays = {key: np.concatenate([e[key] for e in episodes]) for key in episodes[0]}
-    return OfflineDataset.from_arrays(
+    dataset = OfflineDataset.from_arrays(
         **arrays, task=task, quality=quality, source="madt",
-        behavior=f"imported from {Path(source).name} ({len(episodes)} MADT episode files)", seed=None,
-        backend=IMPORT_SOURCE_BACKENDS["madt"],
+        behavior=f"imported from {Path(source).name} ({len(episodes)} MADT episode files; state: all agents' "
+                 "states concatenated)", seed=None, backend=IMPORT_SOURCE_BACKENDS["madt"],
     )
+    return check_task_shapes(dataset, task=task, source=source)
 
 
 def _unpickle(path: Path) -> object:
@@ -115,7 +128,7 @@ def _episode_arrays(path: Path, episode: object) -> dict[str, np.ndarray]:
     ended_terminal = bool(stacked["d"][-1].astype(bool).all())
     (terminals if ended_terminal else truncations)[-1] = True
     return {
-        "obs": stacked["o"].astype(np.float32), "state": stacked["g"][:, 0].astype(np.float32),
+        "obs": stacked["o"].astype(np.float32), "state": stacked["g"].reshape(n_steps, -1).astype(np.float32),
         "actions": stacked["a"].astype(np.int64), "avail_actions": stacked["ava"].astype(bool),
         "rewards": stacked["r"][:, 0].astype(np.float32), "terminals": terminals, "truncations": truncations,
     }

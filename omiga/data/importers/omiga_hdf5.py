@@ -2,13 +2,16 @@
 
 The official reader (ZhengYinan-AIR/OMIGA, ``datasets/offline_dataset.py``) loads these arrays:
 
-- ``s [T, N, state_dim]``: the global state, repeated for every agent (a plain ``[T, state_dim]`` is accepted);
-  agent 0's copy becomes ``state``.
-- ``o [T, N, obs_dim]``: per-agent observations. In OMIGA's files every agent's "local" observation is the full
-  v2 state plus its one-hot agent id (HalfCheetah 6x1: 17 + 6 = 23 dims); pass ``strip_agent_id=True`` to drop
-  the trailing N id columns (they are checked to be the identity first).
-- ``a [T, N, act_dim]`` actions in [-1, 1]; ``r [T]`` or ``[T, k]`` team reward (column 0);
-  ``d [T]`` or ``[T, k]`` done flags (column 0).
+- ``o [T, N, S2 + N]``: per agent, the full v2 state with its one-hot id appended, z-scored within the vector
+  (HalfCheetah 6x1: 17 + 6 = 23; Hopper 3x1: 11 + 3 = 14; Ant 2x4: 111 + 2 = 113); ``s`` the same for the
+  critics (``[T, N, S2 + N]``, or ``[T, S2 + N]``; only its length is read: the official wrapper's
+  ``get_state`` equals ``get_obs``);
+- ``a [T, N, act_dim]`` actions in [-1, 1], agent i's driving actuators ``i*k .. (i+1)*k - 1``;
+  ``r [T]`` or ``[T, k]`` team reward (column 0); ``d [T]`` or ``[T, k]`` done flags (column 0).
+
+They are converted into what ``obs_mode="global"`` of the gymnasium-robotics env produces (v5 state, OMIGA's
+transform, actions reassigned to each agent's actuators; see :mod:`omiga.data.importers.mamujoco_layout`), and
+checked against the task's environment, so only the MaMuJoCo tasks with OMIGA data can be imported.
 
 ``d`` marks true terminal states only. Time-limit ends are not stored: the official reader simply treats step
 t + 1 as the successor of every non-terminal t. This importer instead cuts an episode every ``episode_limit``
@@ -24,6 +27,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from omiga.data.importers.mamujoco_layout import convert_omiga_mamujoco, omiga_layout
+from omiga.data.importers.task_shapes import check_task_shapes
 from omiga.data.schema import IMPORT_SOURCE_BACKENDS, OfflineDataset
 from omiga.errors import DatasetError
 
@@ -34,35 +39,27 @@ OMIGA_HDF5_KEYS = ("s", "o", "a", "r", "d")
 
 def import_omiga_hdf5(
     source: str | os.PathLike[str], *, task: str, quality: str, episode_limit: int = 1000,
-    strip_agent_id: bool = False,
 ) -> OfflineDataset:
-    """Convert an OMIGA MaMuJoCo HDF5 file into an OfflineDataset (source ``omiga-hdf5``)."""
+    """Convert an OMIGA MaMuJoCo HDF5 file of ``task`` into an OfflineDataset (source ``omiga-hdf5``)."""
     source = Path(source)
+    layout = omiga_layout(task)
     raw = _read_keys(source)
-    obs, state, actions = raw["o"], raw["s"], raw["a"]
-    n_steps = obs.shape[0] if obs.ndim == 3 else -1
-    if obs.ndim != 3 or actions.ndim != 3 or state.ndim not in (2, 3):
-        raise DatasetError(
-            f"{source}: expected o [T, N, obs_dim], a [T, N, act_dim] and s [T, N, state_dim] or [T, state_dim], "
-            f"got o {obs.shape}, a {actions.shape}, s {state.shape}: is this an OMIGA MaMuJoCo file?"
-        )
+    n_steps = raw["o"].shape[0] if raw["o"].ndim else -1
     for key in ("s", "a", "r", "d"):
-        if raw[key].shape[0] != n_steps:
-            raise DatasetError(f"{source}: key {key!r} has {raw[key].shape[0]} steps but 'o' has {n_steps}; "
+        if raw[key].ndim == 0 or raw[key].shape[0] != n_steps:
+            raise DatasetError(f"{source}: key {key!r} has shape {raw[key].shape} but 'o' has {n_steps} steps; "
                                "the file is truncated or mixes datasets")
-    if state.ndim == 3:
-        state = state[:, 0]
-    if strip_agent_id:
-        obs = _strip_agent_id(obs, source)
+    obs, state, actions = convert_omiga_mamujoco(raw["o"], raw["a"], task=task, source=source)
     terminals = _column0(raw["d"]).astype(bool)
     truncations = _time_limit_ends(terminals, episode_limit)
-    return OfflineDataset.from_arrays(
-        obs=obs.astype(np.float32), state=state.astype(np.float32), actions=actions.astype(np.float32),
-        avail_actions=None, rewards=_column0(raw["r"]).astype(np.float32), terminals=terminals,
-        truncations=truncations, task=task, quality=quality, source="omiga-hdf5",
-        behavior=f"imported from {source.name} (OMIGA MaMuJoCo HDF5; episodes cut every {episode_limit} steps)",
+    dataset = OfflineDataset.from_arrays(
+        obs=obs, state=state, actions=actions, avail_actions=None, rewards=_column0(raw["r"]).astype(np.float32),
+        terminals=terminals, truncations=truncations, task=task, quality=quality, source="omiga-hdf5",
+        behavior=f"imported from {source.name} (OMIGA {layout.v2_scenario} {layout.n_agents}-agent HDF5, converted "
+                 f"to gymnasium-robotics v5 obs_mode global; episodes cut every {episode_limit} steps)",
         seed=None, backend=IMPORT_SOURCE_BACKENDS["omiga-hdf5"],
     )
+    return check_task_shapes(dataset, task=task, source=source)
 
 
 def _read_keys(source: Path) -> dict[str, np.ndarray]:
@@ -81,15 +78,6 @@ def _read_keys(source: Path) -> dict[str, np.ndarray]:
 
 def _column0(array: np.ndarray) -> np.ndarray:
     return array[:, 0] if array.ndim == 2 else array.reshape(array.shape[0])
-
-
-def _strip_agent_id(obs: np.ndarray, source: Path) -> np.ndarray:
-    n_agents = obs.shape[1]
-    ids = obs[:, :, -n_agents:]
-    if not np.array_equal(ids, np.broadcast_to(np.eye(n_agents, dtype=obs.dtype), ids.shape)):
-        raise DatasetError(f"{source}: the last {n_agents} columns of 'o' are not one-hot agent ids; "
-                           "import without strip_agent_id")
-    return obs[:, :, :-n_agents]
 
 
 def _time_limit_ends(terminals: np.ndarray, episode_limit: int) -> np.ndarray:
