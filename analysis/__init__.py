@@ -9,7 +9,15 @@ from analysis.bootstrap import (
                                 seeded_global_rng,
                                 stratified_bootstrap_ci,
 )
-from analysis.claims import ClaimVerdict, evaluate_claim, evaluate_claims, validate_claim, verdicts_table
+from analysis.claims import (
+                                ClaimVerdict,
+                                evaluate_claim,
+                                evaluate_claim_rows,
+                                evaluate_claims,
+                                sensitivity_table,
+                                validate_claim,
+                                verdicts_table,
+)
 from analysis.errors import AnalysisError, ClaimError, ScoresTableError
 from analysis.estimates import ALL_TASKS, ESTIMATE_COLUMNS, EstimateConfig, interval_estimates
 from analysis.improvement import (
@@ -21,13 +29,15 @@ from analysis.metrics import METRICS
 from analysis.power import PowerConfig, seeds_for_decision
 from analysis.profiles import performance_profiles
 from analysis.scores import configuration_label, load_scores, ok_runs
+from analysis.selection import SeedSplit, split_seeds
 from analysis.summary import run_status_counts, seed_summary
 
 __all__ = [
     "ALL_TASKS", "DEFAULT_BOOTSTRAP_REPS", "ESTIMATE_COLUMNS", "METRICS", "AnalysisError", "ClaimError",
-    "ClaimVerdict", "EstimateConfig", "IntervalEstimate", "PowerConfig", "ScoresTableError",
-    "configuration_label", "evaluate_claim", "evaluate_claims", "interval_estimates", "load_scores", "ok_runs",
+    "ClaimVerdict", "EstimateConfig", "IntervalEstimate", "PowerConfig", "ScoresTableError", "SeedSplit",
+    "configuration_label", "evaluate_claim", "evaluate_claim_rows", "evaluate_claims", "interval_estimates", "load_scores", "ok_runs",
     "pairwise_probability_of_improvement", "performance_profiles", "probability_of_improvement",
     "probability_of_improvement_ci", "run_status_counts", "seed_summary", "seeded_global_rng",
-    "seeds_for_decision", "stratified_bootstrap_ci", "validate_claim", "verdicts_table",
+    "seeds_for_decision", "sensitivity_table", "split_seeds", "stratified_bootstrap_ci", "validate_claim",
+    "verdicts_table",
 ]

@@ -20,7 +20,7 @@ from studies.spec import SPEC_DIR, StudySpec, load_spec, parse_spec, spec_names
 
 
 def test_every_builtin_spec_and_preset_loads_and_matches_its_file():
-    assert set(spec_names()) >= {"alpha", "mixer", "global_info", "ablation", "baselines"}
+    assert set(spec_names()) >= {"alpha", "mixer", "global_info", "ablation", "baselines", "headline"}
     assert set(preset_names()) == {"smoke", "quick", "paper"}
     for name in spec_names():
         spec = load_spec(name)
@@ -59,7 +59,7 @@ def _spec(**changes):
 
 @pytest.mark.parametrize(("changes", "message"), [
     ({"sedes": 3}, ("study spec 'custom': unknown key sedes; valid keys: name, description, tasks, qualities, "
-                    "factors, seeds, steps, eval_episodes, batch_size, claims")),
+                    "factors, seeds, steps, eval_episodes, batch_size, select_seeds, claims")),
     ({"factors": {"alpha": [], "method": ["omiga"]}},
      "study spec 'custom': factors.alpha is empty, so the grid is empty; give at least one level"),
     ({"factors": {"alpha": [0.0]}}, "study spec 'custom': factors.alpha levels must be finite numbers > 0, got 0.0"),
@@ -95,7 +95,7 @@ def test_unknown_task_in_a_spec_lists_the_known_tasks():
 
 def test_unknown_study_preset_task_and_quality():
     with pytest.raises(StudyError, match=r"^unknown study 'nope'; built-in studies: ablation, alpha, baselines, "
-                                         r"global_info, mixer \(or give the path of a .toml spec\)$"):
+                                         r"global_info, headline, mixer \(or give the path of a .toml spec\)$"):
         load_spec("nope")
     with pytest.raises(UnknownNameError, match=r"^unknown preset 'fast'; known presets: paper, quick, smoke$"):
         load_preset("fast")
@@ -172,3 +172,32 @@ def test_a_study_whose_methods_cannot_act_on_the_task_is_refused():
             f"study 'custom': none of its methods ({continuous_only[0]}) supports the discrete actions of task "
             "toy_coop; choose another task or study")):
         resolve_plan(spec=spec, preset=load_preset("smoke"), task="toy_coop")
+
+
+def test_an_outdated_claim_fails_when_the_spec_loads_with_the_migration_message(tmp_path: Path):
+    old = tmp_path / "old.toml"
+    old.write_text('seeds = 2\n[[claims]]\nkind = "robust"\nfactor = "quality"\nwithin = 0.1\n')
+    with pytest.raises(StudyError, match=re.escape(
+            "study spec 'old': claim 1: robust claim factor 'quality' tests invariance to the data's quality, "
+            "which nobody claims (poorer data must score lower); to claim that a method stays ahead of the "
+            'baselines on every quality write kind = "beats", a = {method = "omiga"}, aggregate = "every_quality"')):
+        load_spec(old)
+
+
+def test_the_specs_select_seeds_reach_every_claim_that_lacks_its_own():
+    spec = _spec(select_seeds=[0], claims=[{"kind": "beats", "a": {"method": "omiga"}},
+                                           {"kind": "beats", "a": {"method": "omiga"}, "select_seeds": 0.5}])
+    assert spec.select_seeds == (0,)
+    assert [c["select_seeds"] for c in spec.claims] == [[0], 0.5]
+    assert parse_spec(spec.to_dict(), name="custom") == spec
+    with pytest.raises(StudyError, match=re.escape("study spec 'custom': select_seeds: select_seeds=2.0: a "
+                                                   "fraction must lie in (0, 1)")):
+        _spec(select_seeds=2.0)
+
+
+def test_the_headline_study_asks_the_papers_questions():
+    spec = load_spec("headline")
+    assert spec.factors.method == ("omiga", "bc") and spec.factors.mixer == ("linear",)
+    assert spec.factors.alpha == (0.1, 0.3, 1.0, 3.0, 10.0) and spec.factors.global_info == (True, False)
+    assert [c["kind"] for c in spec.claims] == ["beats", "improves", "sensitivity"]
+    assert spec.claims[1]["tune"] == ["alpha"] and all(c["select_seeds"] == 0.4 for c in spec.claims)

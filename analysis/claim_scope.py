@@ -1,0 +1,130 @@
+"""The runs a claim is judged on, and what every claim kind needs from them.
+
+A :class:`ClaimScope` holds the claim's ok runs (after its ``task`` / ``quality`` restriction), the seed split of
+its tuned settings, the bootstrap settings and the power settings; :class:`Judgement` is what a claim kind
+returns for one scope (one quality, or all of the claim's qualities).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from analysis.bootstrap import pooled_strata_resamples
+from analysis.errors import ClaimError
+from analysis.metrics import metric_function
+from analysis.power import Judge, PowerConfig, seeds_for_decision
+from analysis.judgement import INCONCLUSIVE
+from analysis.scores import CONFIG_COLUMNS
+from analysis.selection import CannotJudge, SeedSplit, select_setting
+
+__all__ = ["ClaimScope", "Judgement", "describe_selector", "is_config_column", "select_runs"]
+
+
+def is_config_column(name: object) -> bool:
+    """A configuration column: method, alpha, mixer, global_info, or any method hyperparameter ``hp_*``."""
+    return isinstance(name, str) and (name in CONFIG_COLUMNS or name.startswith("hp_"))
+
+
+def _matches(column: pd.Series, value: object) -> pd.Series:
+    if column.name == "global_info":
+        return (column == bool(value)).fillna(False).astype(bool)
+    if column.name == "alpha" or (isinstance(value, int | float) and not isinstance(value, bool)):
+        numbers = pd.to_numeric(column, errors="coerce").to_numpy(float)
+        return pd.Series(np.isclose(numbers, float(value)), index=column.index)  # type: ignore[arg-type]
+    return (column.astype("string") == str(value)).fillna(False).astype(bool)
+
+
+def select_runs(runs: pd.DataFrame, selector: Mapping[str, object]) -> pd.DataFrame:
+    """The rows of ``runs`` matching every ``column: value`` of ``selector``."""
+    mask = pd.Series(True, index=runs.index)
+    for column, value in selector.items():
+        if column not in runs.columns:
+            raise ClaimError(f"claim selects on {column}, which the scores table lacks: select on its columns "
+                             f"({', '.join(c for c in runs.columns if is_config_column(c))})")
+        mask &= _matches(runs[column], value)
+    return runs.loc[mask]
+
+
+def describe_selector(selector: Mapping[str, object]) -> str:
+    """``method=omiga mixer=linear`` (``all`` for an empty selector)."""
+    return " ".join(f"{k}={v}" for k, v in selector.items()) or "all"
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The verdict of one claim kind on one scope, before it is named."""
+
+    code: int
+    """Verdict code of analysis.judgement."""
+    statistic: str
+    """What the estimate and CI measure."""
+    estimate: float
+    ci_low: float
+    ci_high: float
+    n_seeds: int
+    """Runs in the smallest compared group."""
+    seeds_needed: str
+    """"-" when decisive, else seeds per group from the power analysis ("N", "> cap" or "unknown")."""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ClaimScope:
+    """A claim's runs and settings."""
+
+    runs: pd.DataFrame
+    """Ok runs in scope."""
+    all_runs: pd.DataFrame
+    """Runs of every status in scope (to say why a group has no ok run)."""
+    metric: str
+    reps: int
+    rng: np.random.RandomState
+    split: SeedSplit
+    """Selection and test seeds (shared when the claim tunes nothing)."""
+    power: PowerConfig = field(default_factory=PowerConfig)
+
+    def restrict(self, quality: str) -> ClaimScope:
+        """The same scope on one dataset quality."""
+        return replace(self, runs=self.runs.loc[self.runs["quality"] == quality],
+                       all_runs=self.all_runs.loc[self.all_runs["quality"] == quality])
+
+    @property
+    def qualities(self) -> list[str]:
+        return sorted(str(q) for q in self.all_runs["quality"].unique())
+
+    def group(self, selector: Mapping[str, object], *, what: str) -> pd.DataFrame:
+        """The ok runs matching ``selector``; CannotJudge when it has runs but none ok, ClaimError when none."""
+        chosen = select_runs(self.runs, selector)
+        if chosen.empty and not select_runs(self.all_runs, selector).empty:
+            statuses = select_runs(self.all_runs, selector)["status"].value_counts().sort_index()
+            counts = ", ".join(f"{n} {status}" for status, n in statuses.items())
+            raise CannotJudge(f"{what} ({describe_selector(selector)}) has no ok run ({counts})")
+        if chosen.empty:
+            raise ClaimError(f"claim {what} ({describe_selector(selector)}) selects no ok runs: check the values "
+                             "against the scores table")
+        return chosen
+
+    def tuned(self, runs: pd.DataFrame, *, tune: object, what: str) -> tuple[pd.DataFrame, list[str]]:
+        """``runs`` at their best setting (chosen on selection seeds), on the test seeds."""
+        return select_setting(runs, tune=tune, split=self.split, metric=self.metric, what=what)
+
+    def replicates(self, runs: pd.DataFrame) -> tuple[np.ndarray, float]:
+        """Bootstrap replicates ``(reps,)`` of the metric on normalised scores (strata resampled) and its value."""
+        strata = [g["normalized_score"].to_numpy(np.float64) for _, g in runs.groupby(["task", "quality"], sort=True)]
+        statistic = metric_function(self.metric)
+        resampled = pooled_strata_resamples(strata, reps=self.reps, rng=self.rng)
+        return statistic(resampled[..., None]), float(statistic(np.concatenate(strata)[:, None]))
+
+    def seeds_needed(self, code: int, groups: Sequence[pd.DataFrame], judge: Judge) -> str:
+        """Seeds per configuration that would make the claim decisive (selection seeds included)."""
+        if code != INCONCLUSIVE:
+            return "-"
+        pooled = [g["normalized_score"].to_numpy(np.float64) for g in groups]
+        n = seeds_for_decision(groups=pooled, judge=judge, metric=self.metric,
+                               n_start=min(map(len, pooled)) + 1, config=self.power)
+        extra = 0 if self.split.shared else len(self.split.select)
+        return f"> {self.power.cap + extra}" if n is None else str(n + extra)
