@@ -19,7 +19,7 @@ from analysis.metrics import metric_function
 from analysis.power import Judge, PowerConfig, seeds_for_decision
 from analysis.judgement import INCONCLUSIVE
 from analysis.scores import CONFIG_COLUMNS
-from analysis.selection import CannotJudge, SeedSplit, select_setting
+from analysis.selection import CannotJudge, SeedSplit, format_seeds, select_setting
 
 __all__ = ["ClaimScope", "Judgement", "describe_selector", "is_config_column", "select_runs"]
 
@@ -112,9 +112,18 @@ class ClaimScope:
         """``runs`` at their best setting (chosen on selection seeds), on the test seeds."""
         return select_setting(runs, tune=tune, split=self.split, metric=self.metric, what=what)
 
-    def replicates(self, runs: pd.DataFrame) -> tuple[np.ndarray, float]:
-        """Bootstrap replicates ``(reps,)`` of the metric on normalised scores (strata resampled) and its value."""
-        strata = [g["normalized_score"].to_numpy(np.float64) for _, g in runs.groupby(["task", "quality"], sort=True)]
+    def replicates(self, runs: pd.DataFrame, *, what: str = "a compared group") -> tuple[np.ndarray, float]:
+        """Bootstrap replicates ``(reps,)`` of the metric on normalised scores (strata resampled) and its value.
+
+        A stratum with a single run would give a zero-width CI (a verdict from one seed): CannotJudge instead.
+        """
+        groups = list(runs.groupby(["task", "quality"], sort=True))
+        for (task, quality), group in groups:
+            if len(group) < 2:
+                raise CannotJudge(f"{what} has {len(group)} run on {task}/{quality} (seeds "
+                                  f"{format_seeds(group['seed'])}); a bootstrap CI needs at least 2: run more "
+                                  "seeds" + ("" if self.split.shared else " or select on fewer"))
+        strata = [g["normalized_score"].to_numpy(np.float64) for _, g in groups]
         statistic = metric_function(self.metric)
         resampled = pooled_strata_resamples(strata, reps=self.reps, rng=self.rng)
         return statistic(resampled[..., None]), float(statistic(np.concatenate(strata)[:, None]))

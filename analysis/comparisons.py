@@ -76,7 +76,7 @@ def beats_arms(scope: ClaimScope, claim: Mapping[str, object]) -> tuple[list[Arm
 def judge_pairs(scope: ClaimScope, arms: Sequence[Arm], pairs: Sequence[tuple[int, int]], *,
                 margin: float = 0.0) -> Judgement:
     """Judge every pair of arms (see the module docstring)."""
-    replicates = [scope.replicates(runs) for _, runs in arms]
+    replicates = [scope.replicates(runs, what=label) for label, runs in arms]
     codes, stats = [], []
     for upper, lower in pairs:
         (ra, ea), (rb, eb) = replicates[upper], replicates[lower]

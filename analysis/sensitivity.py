@@ -85,7 +85,7 @@ def judge_sensitivity(scope: ClaimScope, claim: Mapping[str, object],
         raise CannotJudge(f"the best {factor}={_text(levels[best])} has no ok run on the test seeds "
                           f"{format_seeds(scope.split.test)}")
     judged = [i for i, t in enumerate(tests) if not t.empty]
-    pairs = {i: scope.replicates(tests[i]) for i in judged}
+    pairs = {i: scope.replicates(tests[i], what=f"{factor}={_text(levels[i])}") for i in judged}
     stacked = np.stack([pairs[i][0] for i in judged])
     estimates = np.array([pairs[i][1] for i in judged])
     position = judged.index(best)
@@ -112,7 +112,8 @@ def judge_sensitivity(scope: ClaimScope, claim: Mapping[str, object],
         raise CannotJudge(f"no level of {factor} in range {list(claim['range'])} has a test run")  # type: ignore[call-overload]
     code, _, _ = near_best_verdict(stacked[checked + [position]], estimates[checked + [position]], within=within,
                                    best=len(checked))
-    worst = min(checked, key=lambda k: ratio_low[k])
+    others = [k for k in checked if k != position] or checked
+    worst = min(others, key=lambda k: ratio_low[k])
     listed = {role: [_text(r["level"]) for r in rows if r["role"] == role]
               for role in ("near", "far", "undecided", "no test run")}
     numeric = all(isinstance(level, int | float) and not isinstance(level, bool) for level in levels)
@@ -143,7 +144,7 @@ def judge_robust(scope: ClaimScope, claim: Mapping[str, object]) -> Judgement:
     runs = scope.group(claim.get("where", {}), what="where")  # type: ignore[arg-type]
     levels = _levels(scope, runs, factor)
     groups = [select_runs(runs, {factor: level}) for level in levels]
-    pairs = [scope.replicates(g) for g in groups]
+    pairs = [scope.replicates(g, what=f"{factor}={level}") for g, level in zip(groups, levels, strict=True)]
     estimates = np.array([e for _, e in pairs])
     verdict, worst, low, high = ratio_band_verdict(np.stack([r for r, _ in pairs]), estimates, within=within)
     best, code, worst = int(np.argmax(estimates)), int(verdict), int(worst)
