@@ -183,3 +183,17 @@ def test_every_claim_in_the_shipped_study_specs_follows_the_schema() -> None:
     assert claims, "no [[claims]] found in studies/specs"
     for claim in claims:
         validate_claim(claim)
+
+
+def test_the_claim_syntax_documented_in_interfaces_md_is_valid() -> None:
+    import tomllib
+    from pathlib import Path
+
+    from analysis import validate_claim
+
+    text = (Path(__file__).parents[1] / "docs" / "interfaces.md").read_text(encoding="utf-8")
+    block = text.split("## Claims", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    claims = tomllib.loads(block)["claims"]
+    assert [c["kind"] for c in claims] == ["beats", "improves", "sensitivity", "ranks"]
+    for claim in claims:
+        validate_claim(claim)
