@@ -1,8 +1,9 @@
 """The runs a claim is judged on, and what every claim kind needs from them.
 
 A :class:`ClaimScope` holds the claim's ok runs (after its ``task`` / ``quality`` restriction), the seed split of
-its tuned settings, the bootstrap settings and the power settings; :class:`Judgement` is what a claim kind
-returns for one scope (one quality, or all of the claim's qualities).
+its tuned settings, the bootstrap settings and the power settings; a claim kind returns a :class:`ClaimVerdict`
+for one scope (one quality, or all of the claim's qualities), made by :func:`judged` and named by
+analysis.claims.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from analysis.bootstrap import pooled_strata_resamples
 from analysis.errors import ClaimError
 from analysis.metrics import metric_function
 from analysis.power import Judge, PowerConfig, seeds_for_decision
-from analysis.judgement import INCONCLUSIVE
+from analysis.judgement import INCONCLUSIVE, VERDICT_NAMES
 from analysis.scores import CONFIG_COLUMNS
 from analysis.selection import CannotJudge, SeedSplit, format_seeds, select_setting
 
-__all__ = ["ClaimScope", "Judgement", "describe_selector", "is_config_column", "select_runs"]
+__all__ = ["ALL_QUALITIES", "ClaimScope", "ClaimVerdict", "describe_selector", "is_config_column", "judged",
+           "select_runs"]
 
 
 def is_config_column(name: object) -> bool:
@@ -54,22 +56,42 @@ def describe_selector(selector: Mapping[str, object]) -> str:
     return " ".join(f"{k}={v}" for k, v in selector.items()) or "all"
 
 
-@dataclass(frozen=True)
-class Judgement:
-    """The verdict of one claim kind on one scope, before it is named."""
+ALL_QUALITIES = "all"
+"""The scope of a claim's aggregate verdict over its qualities."""
 
-    code: int
-    """Verdict code of analysis.judgement."""
+
+@dataclass(frozen=True)
+class ClaimVerdict:
+    """The judgement of one claim on one scope."""
+
+    name: str
+    """Readable statement of the claim (with how tuned settings were chosen)."""
+    kind: str
+    """beats | improves | ranks | sensitivity | robust."""
+    verdict: str
+    """supported | refuted | inconclusive."""
     statistic: str
     """What the estimate and CI measure."""
     estimate: float
+    """Point estimate of the statistic."""
     ci_low: float
+    """Lower CI bound."""
     ci_high: float
+    """Upper CI bound."""
     n_seeds: int
-    """Runs in the smallest compared group."""
+    """Ok runs in the smallest compared group."""
     seeds_needed: str
-    """"-" when decisive, else seeds per group from the power analysis ("N", "> cap" or "unknown")."""
+    """Seeds per configuration expected to make the claim decisive: "-" when already decisive, "N" or "> cap"."""
     note: str = ""
+    """Anything a reader must know (settings chosen, near-best range, why no ratio could be formed)."""
+    scope: str = ALL_QUALITIES
+    """The dataset quality judged, or "all" for the claim's aggregate over its qualities."""
+    selection: str = ""
+    """How tuned settings were chosen (selection and test seeds); empty when the claim tunes nothing."""
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICT_NAMES.values():
+            raise ValueError(f"verdict must be one of {sorted(VERDICT_NAMES.values())}, got {self.verdict!r}")
 
 
 @dataclass(frozen=True)
@@ -137,3 +159,11 @@ class ClaimScope:
                                n_start=min(map(len, pooled)) + 1, config=self.power)
         extra = 0 if self.split.shared else len(self.split.select)
         return f"> {self.power.cap + extra}" if n is None else str(n + extra)
+
+
+def judged(kind: object, code: int, *, statistic: str, estimate: float, ci_low: float, ci_high: float,
+           n_seeds: int, seeds_needed: str, note: str = "") -> ClaimVerdict:
+    """A kind's verdict before analysis.claims names it and says how settings were chosen."""
+    return ClaimVerdict(name="", kind=str(kind), verdict=VERDICT_NAMES[int(code)], statistic=statistic,
+                        estimate=float(estimate), ci_low=float(ci_low), ci_high=float(ci_high), n_seeds=int(n_seeds),
+                        seeds_needed=seeds_needed, note=note)

@@ -42,13 +42,20 @@ included). A claim whose CI allows the opposite is never supported.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from analysis.bootstrap import DEFAULT_BOOTSTRAP_REPS
-from analysis.claim_scope import ClaimScope, Judgement, describe_selector, is_config_column, select_runs
+from analysis.claim_scope import (
+    ALL_QUALITIES,
+    ClaimScope,
+    ClaimVerdict,
+    describe_selector,
+    is_config_column,
+    select_runs,
+)
 from analysis.comparisons import beats_arms, beats_baselines, combine_codes, comparison_arms, judge_pairs
 from analysis.errors import ClaimError
 from analysis.judgement import VERDICT_NAMES
@@ -73,44 +80,9 @@ AGGREGATES = ("pooled", "every_quality")
 """How a claim over several qualities is aggregated: pooled over them, or required on every one."""
 ROBUST_FACTORS = CONFIG_COLUMNS
 """Columns a robust or sensitivity claim may vary (and any ``hp_*`` column)."""
-ALL_QUALITIES = "all"
 _QUALITY_FACTOR = ("{kind} claim factor 'quality' tests invariance to the data's quality, which nobody claims "
                    "(poorer data must score lower); to claim that a method stays ahead of the baselines on every "
                    "quality write kind = \"beats\", a = {{method = \"omiga\"}}, aggregate = \"every_quality\"")
-
-
-@dataclass(frozen=True)
-class ClaimVerdict:
-    """The judgement of one claim on one scope."""
-
-    name: str
-    """Readable statement of the claim (with how tuned settings were chosen)."""
-    kind: str
-    """beats | improves | ranks | sensitivity | robust."""
-    verdict: str
-    """supported | refuted | inconclusive."""
-    statistic: str
-    """What the estimate and CI measure."""
-    estimate: float
-    """Point estimate of the statistic."""
-    ci_low: float
-    """Lower CI bound."""
-    ci_high: float
-    """Upper CI bound."""
-    n_seeds: int
-    """Ok runs in the smallest compared group."""
-    seeds_needed: str
-    """Seeds per configuration expected to make the claim decisive: "-" when already decisive, "N" or "> cap"."""
-    note: str = ""
-    """Anything a reader must know (settings chosen, near-best range, why no ratio could be formed)."""
-    scope: str = ALL_QUALITIES
-    """The dataset quality judged, or "all" for the claim's aggregate over its qualities."""
-    selection: str = ""
-    """How tuned settings were chosen (selection and test seeds); empty when the claim tunes nothing."""
-
-    def __post_init__(self) -> None:
-        if self.verdict not in VERDICT_NAMES.values():
-            raise ValueError(f"verdict must be one of {sorted(VERDICT_NAMES.values())}, got {self.verdict!r}")
 
 
 def _check_selector(selector: object, *, key: str) -> dict[str, object]:
@@ -207,7 +179,7 @@ def _tune_text(claim: Mapping[str, object]) -> str:
     return ", each at its own best " + ("setting" if tune == ALL_SETTINGS else " and ".join(tune))  # type: ignore[arg-type]
 
 
-def _statement(claim: Mapping[str, object], scope: ClaimScope) -> str:
+def _statement(claim: Mapping[str, object], scope: ClaimScope, *, per_quality: bool = False) -> str:
     kind = claim["kind"]
     if kind == "beats":
         baselines = ", ".join(beats_baselines(scope, claim)) or "none"
@@ -226,28 +198,28 @@ def _statement(claim: Mapping[str, object], scope: ClaimScope) -> str:
             text += f" for {claim['factor']} in [{low:g}, {high:g}]"
     else:
         text = f"robust to {claim['factor']} within {float(claim['within']):.0%}"  # type: ignore[arg-type]
-    if claim.get("aggregate") == "every_quality":
+    if claim.get("aggregate") == "every_quality" and not per_quality:
         text += " on every quality"
     return text + _tune_text(claim)
 
 
 def _name(claim: Mapping[str, object], scope: ClaimScope, quality: str | None) -> str:
-    base = str(claim.get("name") or _statement(claim, scope))
+    base = str(claim.get("name") or _statement(claim, scope, per_quality=quality is not None))
     where = " ".join(str(claim[k]) for k in ("task", "quality") if k in claim)
     if where and not claim.get("name"):
         base += f" ({where})"
     return base + (f" [{quality}]" if quality is not None else "")
 
 
-def _judge(scope: ClaimScope, claim: Mapping[str, object], scope_name: str) -> tuple[Judgement, list[str]]:
+def _judge(scope: ClaimScope, claim: Mapping[str, object], scope_name: str) -> tuple[ClaimVerdict, list[str]]:
     kind = claim["kind"]
     margin = float(claim.get("margin", 0.0))  # type: ignore[arg-type]
     if kind in ("improves", "ranks"):
         arms, pairs, chosen = comparison_arms(scope, claim)
-        return judge_pairs(scope, arms, pairs, margin=margin), chosen
+        return judge_pairs(scope, arms, pairs, kind=kind, margin=margin), chosen
     if kind == "beats":
         arms, pairs, chosen = beats_arms(scope, claim)
-        return judge_pairs(scope, arms, pairs, margin=margin), chosen
+        return judge_pairs(scope, arms, pairs, kind=kind, margin=margin), chosen
     if kind == "sensitivity":
         return judge_sensitivity(scope, claim, scope_name)[0], []
     return judge_robust(scope, claim), []
@@ -281,11 +253,8 @@ def _verdict(scope: ClaimScope, claim: Mapping[str, object], *, quality: str | N
     notes = [judged.note] if judged.note else []
     if chosen:
         notes.append("settings chosen: " + "; ".join(chosen))
-    return ClaimVerdict(name=name + (f" ({selection})" if selection else ""), kind=str(claim["kind"]),
-                        verdict=VERDICT_NAMES[judged.code], statistic=judged.statistic, estimate=judged.estimate,
-                        ci_low=judged.ci_low, ci_high=judged.ci_high, n_seeds=judged.n_seeds,
-                        seeds_needed=judged.seeds_needed, note="; ".join(notes), scope=scope_name,
-                        selection=selection)
+    return replace(judged, name=name + (f" ({selection})" if selection else ""), note="; ".join(notes),
+                   scope=scope_name, selection=selection)
 
 
 def _every_quality(rows: Sequence[ClaimVerdict], name: str) -> ClaimVerdict:

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.claim_scope import ClaimScope, Judgement
+from analysis.claim_scope import ClaimScope, ClaimVerdict, judged
 from analysis.judgement import INCONCLUSIVE, REFUTED, SUPPORTED, difference_verdict, interval_on_last_axis
 from analysis.selection import ALL_SETTINGS, CannotJudge
 
@@ -73,8 +73,8 @@ def beats_arms(scope: ClaimScope, claim: Mapping[str, object]) -> tuple[list[Arm
     return arms, [(0, k) for k in range(1, len(arms))], chosen
 
 
-def judge_pairs(scope: ClaimScope, arms: Sequence[Arm], pairs: Sequence[tuple[int, int]], *,
-                margin: float = 0.0) -> Judgement:
+def judge_pairs(scope: ClaimScope, arms: Sequence[Arm], pairs: Sequence[tuple[int, int]], *, kind: object,
+                margin: float = 0.0) -> ClaimVerdict:
     """Judge every pair of arms (see the module docstring)."""
     replicates = [scope.replicates(runs, what=label) for label, runs in arms]
     codes, stats = [], []
@@ -95,5 +95,5 @@ def judge_pairs(scope: ClaimScope, arms: Sequence[Arm], pairs: Sequence[tuple[in
         return combine_codes([difference_verdict(reps[u], reps[v], margin=margin) for u, v in pairs])
 
     groups = [runs for _, runs in arms]
-    return Judgement(code=code, statistic=statistic, estimate=estimate, ci_low=low, ci_high=high,
-                     n_seeds=min(len(g) for g in groups), seeds_needed=scope.seeds_needed(code, groups, judge))
+    return judged(kind, code, statistic=statistic, estimate=estimate, ci_low=low, ci_high=high,
+                  n_seeds=min(len(g) for g in groups), seeds_needed=scope.seeds_needed(code, groups, judge))

@@ -116,9 +116,13 @@ def split_seeds(seeds: Sequence[int], select_seeds: object = None) -> SeedSplit:
 
 
 def setting_labels(runs: pd.DataFrame, tune: object) -> pd.Series:
-    """The candidate setting of each run: its ``group`` (tune "all"), its tuned columns' values, or one setting."""
+    """The candidate setting of each run: its ``group`` and ``hp_*`` values (tune "all"), its tuned columns'
+    values, or one setting."""
     if tune == ALL_SETTINGS:
-        return runs["group"].astype(str)
+        hp = [c for c in runs.columns if str(c).startswith("hp_")]
+        extra = runs.loc[:, hp].apply(lambda r: "".join(f" {c}={v}" for c, v in r.items() if not pd.isna(v)),
+                                      axis=1) if hp else ""
+        return runs["group"].astype(str) + extra
     columns = list(tune or [])  # type: ignore[call-overload]
     if not columns:
         return pd.Series("", index=runs.index)

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.claim_scope import ClaimScope, Judgement, select_runs
+from analysis.claim_scope import ClaimScope, ClaimVerdict, judged, select_runs
 from analysis.judgement import interval_on_last_axis, near_best_verdict, ratio_band_verdict
 from analysis.metrics import metric_function
 from analysis.selection import CannotJudge, format_seeds
@@ -73,7 +73,7 @@ def _near_range(levels: list[object], roles: list[str], best: int) -> str:
 
 
 def judge_sensitivity(scope: ClaimScope, claim: Mapping[str, object],
-                      scope_name: str) -> tuple[Judgement, list[dict[str, object]]]:
+                      scope_name: str) -> tuple[ClaimVerdict, list[dict[str, object]]]:
     """The ``sensitivity`` verdict on ``scope`` and one row per level (:data:`SENSITIVITY_COLUMNS`)."""
     factor, within = str(claim["factor"]), float(claim["within"])  # type: ignore[arg-type]
     runs = scope.group(claim.get("where", {}), what="where")  # type: ignore[arg-type]
@@ -84,11 +84,11 @@ def judge_sensitivity(scope: ClaimScope, claim: Mapping[str, object],
     if tests[best].empty:
         raise CannotJudge(f"the best {factor}={_text(levels[best])} has no ok run on the test seeds "
                           f"{format_seeds(scope.split.test)}")
-    judged = [i for i, t in enumerate(tests) if not t.empty]
-    pairs = {i: scope.replicates(tests[i], what=f"{factor}={_text(levels[i])}") for i in judged}
-    stacked = np.stack([pairs[i][0] for i in judged])
-    estimates = np.array([pairs[i][1] for i in judged])
-    position = judged.index(best)
+    evaluated = [i for i, t in enumerate(tests) if not t.empty]
+    pairs = {i: scope.replicates(tests[i], what=f"{factor}={_text(levels[i])}") for i in evaluated}
+    stacked = np.stack([pairs[i][0] for i in evaluated])
+    estimates = np.array([pairs[i][1] for i in evaluated])
+    position = evaluated.index(best)
     _, ratio_low, ratio_high = near_best_verdict(stacked, estimates, within=within, best=position)
     rows, roles = [], []
     for level, index in zip(levels, range(len(levels)), strict=True):
@@ -99,7 +99,7 @@ def judge_sensitivity(scope: ClaimScope, claim: Mapping[str, object],
             rows.append({**row, "role": "no test run", **dict.fromkeys(
                 ("estimate", "ci_low", "ci_high", "ratio", "ratio_low", "ratio_high"), float("nan"))})
             continue
-        k = judged.index(index)
+        k = evaluated.index(index)
         low, high = interval_on_last_axis(stacked[k])
         role = ("best" if index == best else "near" if ratio_low[k] >= 1 - within
                 else "far" if ratio_high[k] < 1 - within else "undecided")
@@ -107,7 +107,7 @@ def judge_sensitivity(scope: ClaimScope, claim: Mapping[str, object],
         ratio = estimates[k] / estimates[position] if estimates[position] > 0 else float("nan")
         rows.append({**row, "role": role, "estimate": estimates[k], "ci_low": float(low), "ci_high": float(high),
                      "ratio": float(ratio), "ratio_low": float(ratio_low[k]), "ratio_high": float(ratio_high[k])})
-    checked = [k for k, i in enumerate(judged) if rows[i]["in_range"]]
+    checked = [k for k, i in enumerate(evaluated) if rows[i]["in_range"]]
     if not checked:
         raise CannotJudge(f"no level of {factor} in range {list(claim['range'])} has a test run")  # type: ignore[call-overload]
     code, _, _ = near_best_verdict(stacked[checked + [position]], estimates[checked + [position]], within=within,
@@ -127,18 +127,19 @@ def judge_sensitivity(scope: ClaimScope, claim: Mapping[str, object],
         return near_best_verdict(np.stack(replicates), np.stack(estimates_), within=within,
                                  best=len(replicates) - 1)[0]
 
-    groups_judged = [tests[judged[k]] for k in checked] + [tests[best]]
+    groups_judged = [tests[evaluated[k]] for k in checked] + [tests[best]]
     ratio = estimates[worst] / estimates[position] if estimates[position] > 0 else float("nan")
-    judgement = Judgement(
-        code=int(code), statistic=f"{scope.metric} ratio of {factor}={_text(levels[judged[worst]])} to best "
-                                  f"{factor}={_text(levels[best])}",
-        estimate=float(ratio), ci_low=float(ratio_low[worst]), ci_high=float(ratio_high[worst]),
+    verdict = judged(
+        "sensitivity", int(code),
+        statistic=f"{scope.metric} ratio of {factor}={_text(levels[evaluated[worst]])} to best "
+                  f"{factor}={_text(levels[best])}",
+        estimate=ratio, ci_low=ratio_low[worst], ci_high=ratio_high[worst],
         n_seeds=min(len(g) for g in groups_judged), seeds_needed=scope.seeds_needed(int(code), groups_judged, judge),
         note=note)
-    return judgement, rows
+    return verdict, rows
 
 
-def judge_robust(scope: ClaimScope, claim: Mapping[str, object]) -> Judgement:
+def judge_robust(scope: ClaimScope, claim: Mapping[str, object]) -> ClaimVerdict:
     """The legacy ``robust`` verdict: every level's ratio to the best inside ``[1 - within, 1 + within]``."""
     factor, within = str(claim["factor"]), float(claim["within"])  # type: ignore[arg-type]
     runs = scope.group(claim.get("where", {}), what="where")  # type: ignore[arg-type]
@@ -152,8 +153,8 @@ def judge_robust(scope: ClaimScope, claim: Mapping[str, object]) -> Judgement:
     def judge(replicates: list[np.ndarray], estimates_: list[np.ndarray]) -> np.ndarray:
         return ratio_band_verdict(np.stack(replicates), np.stack(estimates_), within=within)[0]
 
-    return Judgement(
-        code=code, statistic=f"{scope.metric} ratio of {factor}={levels[worst]} to best {factor}={levels[best]}",
+    return judged(
+        "robust", code, statistic=f"{scope.metric} ratio of {factor}={levels[worst]} to best {factor}={levels[best]}",
         estimate=float(estimates[worst] / estimates[best]) if estimates[best] > 0 else float("nan"),
         ci_low=float(low), ci_high=float(high), n_seeds=min(map(len, groups)),
         seeds_needed=scope.seeds_needed(code, groups, judge),

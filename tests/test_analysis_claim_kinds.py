@@ -174,3 +174,17 @@ def test_mixed_quality_data_are_ordinary_qualities() -> None:
     assert verdicts[0].name.endswith("[good+poor] (selected and tested on the same seeds 0-5, so optimistic)")
     one = evaluate_claim(scores, {**BEATS, "quality": "good+poor"}, reps=REPS, power=FAST_POWER)
     assert one.verdict == "supported" and "(good+poor)" in one.name
+
+
+def test_method_hyperparameter_columns_are_settings_and_selectors() -> None:
+    """A baseline tuned over hp_cql_alpha is compared at its best value; hp_* columns select like the others."""
+    scores = table({("omiga", 1.0, True): 0.8, ("cql", np.nan, None): 0.5})
+    scores = pd.concat([scores, scores.loc[scores["method"] == "cql"].assign(normalized_score=0.85)],
+                       ignore_index=True)
+    scores["hp_cql_alpha"] = np.where(scores["method"] == "cql", 1.0, np.nan)
+    scores.loc[scores.index[-6:], "hp_cql_alpha"] = 10.0
+    verdict = evaluate_claim(scores, BEATS, reps=REPS, power=FAST_POWER)
+    assert verdict.verdict == "refuted" and "baseline cql smac_corridor/medium cql hp_cql_alpha=10.0" in verdict.note
+    tuned_down = evaluate_claim(scores, {"kind": "improves", "a": {"method": "omiga"},
+                                         "b": {"method": "cql", "hp_cql_alpha": 1}}, reps=REPS, power=FAST_POWER)
+    assert tuned_down.verdict == "supported" and tuned_down.estimate == pytest.approx(0.3, abs=0.01)
