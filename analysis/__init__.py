@@ -1,6 +1,7 @@
-"""Statistics of a study: rliable interval estimates, probability of improvement, profiles, claim verdicts.
+"""Statistics of a study: rliable interval estimates, probability of improvement, profiles, claim verdicts,
+learning-curve bands and checks.
 
-Reads only the tidy scores table (docs/interfaces.md); imports neither omiga nor studies.
+Reads only the tidy scores and curves tables (docs/interfaces.md); imports neither omiga nor studies.
 """
 
 from analysis.bootstrap import (
@@ -9,7 +10,16 @@ from analysis.bootstrap import (
                                 seeded_global_rng,
                                 stratified_bootstrap_ci,
 )
-from analysis.claims import ClaimVerdict, evaluate_claim, evaluate_claims, validate_claim, verdicts_table
+from analysis.claims import (
+                                ClaimVerdict,
+                                evaluate_claim,
+                                evaluate_claim_rows,
+                                evaluate_claims,
+                                sensitivity_table,
+                                validate_claim,
+                                verdicts_table,
+)
+from analysis.curves import best_versus_last, curve_bands, last_fraction_flatness, load_curves
 from analysis.errors import AnalysisError, ClaimError, ScoresTableError
 from analysis.estimates import ALL_TASKS, ESTIMATE_COLUMNS, EstimateConfig, interval_estimates
 from analysis.improvement import (
@@ -21,13 +31,16 @@ from analysis.metrics import METRICS
 from analysis.power import PowerConfig, seeds_for_decision
 from analysis.profiles import performance_profiles
 from analysis.scores import configuration_label, load_scores, ok_runs
+from analysis.selection import SeedSplit, split_seeds
 from analysis.summary import run_status_counts, seed_summary
 
 __all__ = [
     "ALL_TASKS", "DEFAULT_BOOTSTRAP_REPS", "ESTIMATE_COLUMNS", "METRICS", "AnalysisError", "ClaimError",
-    "ClaimVerdict", "EstimateConfig", "IntervalEstimate", "PowerConfig", "ScoresTableError",
-    "configuration_label", "evaluate_claim", "evaluate_claims", "interval_estimates", "load_scores", "ok_runs",
+    "ClaimVerdict", "EstimateConfig", "IntervalEstimate", "PowerConfig", "ScoresTableError", "SeedSplit",
+    "best_versus_last", "configuration_label", "curve_bands", "evaluate_claim", "evaluate_claim_rows",
+    "evaluate_claims", "interval_estimates", "last_fraction_flatness", "load_curves", "load_scores", "ok_runs",
     "pairwise_probability_of_improvement", "performance_profiles", "probability_of_improvement",
     "probability_of_improvement_ci", "run_status_counts", "seed_summary", "seeded_global_rng",
-    "seeds_for_decision", "stratified_bootstrap_ci", "validate_claim", "verdicts_table",
+    "seeds_for_decision", "sensitivity_table", "split_seeds", "stratified_bootstrap_ci", "validate_claim",
+    "verdicts_table",
 ]

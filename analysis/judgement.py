@@ -17,6 +17,7 @@ __all__ = [
     "VERDICT_NAMES",
     "difference_verdict",
     "interval_on_last_axis",
+    "near_best_verdict",
     "ratio_band_verdict",
 ]
 
@@ -31,10 +32,14 @@ def interval_on_last_axis(replicates: np.ndarray, *, confidence: float = 0.95) -
     return low, high
 
 
-def difference_verdict(a: np.ndarray, b: np.ndarray, *, confidence: float = 0.95) -> np.ndarray:
-    """Is a better than b? Supported when the CI of a − b lies above 0, refuted when below 0."""
+def difference_verdict(a: np.ndarray, b: np.ndarray, *, confidence: float = 0.95,
+                        margin: float = 0.0) -> np.ndarray:
+    """Is a better than b (margin 0), or no worse than b by more than ``margin`` ≥ 0?
+
+    Supported when the CI of a − b lies above −margin, refuted when it lies below −margin.
+    """
     low, high = interval_on_last_axis(a - b, confidence=confidence)
-    return np.where(low > 0, SUPPORTED, np.where(high < 0, REFUTED, INCONCLUSIVE))
+    return np.where(low > -margin, SUPPORTED, np.where(high < -margin, REFUTED, INCONCLUSIVE))
 
 
 def ratio_band_verdict(levels: np.ndarray, estimates: np.ndarray, *, within: float,
@@ -62,3 +67,25 @@ def ratio_band_verdict(levels: np.ndarray, estimates: np.ndarray, *, within: flo
     worst_low = np.take_along_axis(low, worst[None], axis=0)[0]
     worst_high = np.take_along_axis(high, worst[None], axis=0)[0]
     return verdict, worst, worst_low, worst_high
+
+
+def near_best_verdict(levels: np.ndarray, estimates: np.ndarray, *, within: float, best: int | None = None,
+                      confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Is every level within ``within`` (relative, one-sided) of the best level?
+
+    ``levels`` is ``(L, ..., B)`` replicates of each level's metric, ``estimates`` ``(L, ...)``; the best level
+    is ``best`` (an index, e.g. chosen on other seeds) or else the highest estimate. A level is *near* when the
+    CI of its ratio to the best lies at or above ``1 - within`` and *far* when it lies wholly below. Supported
+    when every level is near, refuted when some level is far, inconclusive otherwise (and wherever the best
+    estimate is not positive). Returns (verdict ``(...)``, ratio CI low ``(L, ...)``, ratio CI high ``(L, ...)``).
+    """
+    index = np.argmax(estimates, axis=0) if best is None else np.full(estimates.shape[1:], best, dtype=int)
+    best_reps = np.take_along_axis(levels, index[None, ..., None], axis=0)[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = levels / best_reps
+    low, high = interval_on_last_axis(ratios, confidence=confidence)
+    near, far = low >= 1.0 - within, high < 1.0 - within
+    best_positive = np.take_along_axis(estimates, index[None], axis=0)[0] > 0
+    verdict = np.where(~best_positive, INCONCLUSIVE,
+                       np.where(near.all(axis=0), SUPPORTED, np.where(far.any(axis=0), REFUTED, INCONCLUSIVE)))
+    return verdict, low, high

@@ -1,11 +1,16 @@
-"""Turn a study's trials into the tidy scores table (``scores.csv`` and ``scores.parquet``), atomically.
+"""Turn a study's trials into the tidy scores table (``scores.csv`` and ``scores.parquet``) and the learning
+curves (``curves.csv``), atomically.
 
-One row per grid point that has a finished trial; a point retried after a crash or claimed twice is
-reported once, from its best trial (complete, then diverged, then failed).
+Scores: one row per grid point that has a finished trial; a point retried after a crash or claimed twice is
+reported once, from its best trial (complete, then diverged, then failed). Curves: one row per run and
+evaluation point, read from the ``eval_curve`` of the run's member in its population's ``result.json``; the
+identifying columns are the scores row's (every column but steps and the measures), so both tables join on them.
+A run without a readable ``result.json`` (a failed run) has no curve rows.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import optuna
@@ -14,9 +19,10 @@ from optuna.trial import FrozenTrial, TrialState
 
 from omiga.atomic import write_atomic
 from omiga.errors import output_error
+from omiga.tasks import normalized_score
 from studies.plan import StudyPlan
 
-__all__ = ["SCORE_COLUMNS", "scores_frame", "write_scores"]
+__all__ = ["CURVE_MEASURES", "SCORE_COLUMNS", "curves_frame", "scores_frame", "write_curves", "write_scores"]
 
 SCORE_COLUMNS: tuple[str, ...] = ("task", "backend", "quality", "method", "alpha", "mixer", "global_info", "seed",
                                   "steps", "score", "win_rate", "normalized_score", "status")
@@ -31,8 +37,8 @@ def _status(trial: FrozenTrial) -> str | None:
     return None  # waiting, running, or a duplicate claim
 
 
-def scores_frame(study: optuna.Study, plan: StudyPlan) -> pd.DataFrame:
-    """The tidy scores table of ``study`` (columns `SCORE_COLUMNS`, sorted by configuration and seed)."""
+def _best_trials(study: optuna.Study) -> list[tuple[FrozenTrial, str]]:
+    """The trial that reports each grid point, with its status."""
     best: dict[str, tuple[int, FrozenTrial, str]] = {}
     for trial in study.get_trials(deepcopy=False):
         status = _status(trial)
@@ -42,25 +48,64 @@ def scores_frame(study: optuna.Study, plan: StudyPlan) -> pd.DataFrame:
         rank = _RANK[status]
         if key not in best or rank < best[key][0]:
             best[key] = (rank, trial, status)
-    rows = []
-    for _, trial, status in best.values():
-        params, attrs = trial.system_attrs.get("fixed_params", trial.params), trial.user_attrs
-        ok = status == "ok"
-        rows.append({
-            "task": params["task"], "backend": plan.backend, "quality": params["quality"],
-            "method": params["method"], "alpha": params.get("alpha"), "mixer": params.get("mixer"),
-            "global_info": params.get("global_info"), "seed": params["seed"],
-            "steps": attrs.get("steps", plan.steps), "score": attrs.get("score") if ok else None,
-            "win_rate": attrs.get("win_rate") if ok else None,
-            "normalized_score": attrs.get("normalized_score") if ok else None, "status": status,
-        })
-    frame = pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
-    frame = frame.astype({"task": "string", "backend": "string", "quality": "string", "method": "string",
-                          "alpha": "Float64", "mixer": "string", "global_info": "boolean", "seed": "Int64",
-                          "steps": "Int64", "score": "Float64", "win_rate": "Float64",
-                          "normalized_score": "Float64", "status": "string"})
-    order = ["task", "quality", "method", "mixer", "alpha", "global_info", "seed"]
+    return [(trial, status) for _, trial, status in best.values()]
+
+
+def _score_row(trial: FrozenTrial, status: str, plan: StudyPlan) -> dict[str, object]:
+    params, attrs = trial.system_attrs.get("fixed_params", trial.params), trial.user_attrs
+    ok = status == "ok"
+    return {
+        "task": params["task"], "backend": plan.backend, "quality": params["quality"],
+        "method": params["method"], "alpha": params.get("alpha"), "mixer": params.get("mixer"),
+        "global_info": params.get("global_info"), "seed": params["seed"],
+        "steps": attrs.get("steps", plan.steps), "score": attrs.get("score") if ok else None,
+        "win_rate": attrs.get("win_rate") if ok else None,
+        "normalized_score": attrs.get("normalized_score") if ok else None, "status": status,
+    }
+
+
+_TYPES = {"task": "string", "backend": "string", "quality": "string", "method": "string", "alpha": "Float64",
+          "mixer": "string", "global_info": "boolean", "seed": "Int64", "steps": "Int64", "score": "Float64",
+          "win_rate": "Float64", "normalized_score": "Float64", "status": "string"}
+_ORDER = ["task", "quality", "method", "mixer", "alpha", "global_info", "seed"]
+CURVE_MEASURES = ("step", "score", "win_rate", "normalized_score")
+"""The columns a curves row adds to its run's identifying columns."""
+
+
+def _typed(rows: list[dict[str, object]], columns: list[str], order: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=columns)
+    frame = frame.astype({c: _TYPES.get(c, "Float64" if c != "step" else "Int64") for c in columns})
     return frame.sort_values(order, na_position="first", kind="stable").reset_index(drop=True)
+
+
+def scores_frame(study: optuna.Study, plan: StudyPlan) -> pd.DataFrame:
+    """The tidy scores table of ``study`` (columns `SCORE_COLUMNS`, sorted by configuration and seed)."""
+    rows = [_score_row(trial, status, plan) for trial, status in _best_trials(study)]
+    return _typed(rows, list(SCORE_COLUMNS), _ORDER)
+
+
+def _eval_curve(trial: FrozenTrial) -> list[dict[str, object]]:
+    path, index = trial.user_attrs.get("curve_path"), trial.user_attrs.get("member_index")
+    if not path or index is None or not Path(path).is_file():
+        return []
+    try:
+        members = json.loads(Path(path).read_text(encoding="utf-8"))["members"]
+        return list(members[int(index)]["eval_curve"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return []
+
+
+def curves_frame(study: optuna.Study, plan: StudyPlan) -> pd.DataFrame:
+    """The learning curves of ``study``: one row per run and evaluation point (see the module docstring)."""
+    identity = [c for c in SCORE_COLUMNS if c not in ("steps", "score", "win_rate", "normalized_score")]
+    rows = []
+    for trial, status in _best_trials(study):
+        run = {key: value for key, value in _score_row(trial, status, plan).items() if key in identity}
+        for point in _eval_curve(trial):
+            score = float(point["mean_return"])
+            rows.append({**run, "step": int(point["step"]), "score": score, "win_rate": point.get("win_rate"),
+                         "normalized_score": normalized_score(plan.task, score)})
+    return _typed(rows, identity + list(CURVE_MEASURES), _ORDER + ["step"])
 
 
 def write_scores(frame: pd.DataFrame, *, out_dir: Path) -> tuple[Path, Path]:
@@ -74,3 +119,15 @@ def write_scores(frame: pd.DataFrame, *, out_dir: Path) -> tuple[Path, Path]:
     write_atomic(csv_path, lambda tmp: frame.to_csv(tmp, index=False))
     write_atomic(parquet_path, lambda tmp: frame.to_parquet(tmp, index=False))
     return csv_path, parquet_path
+
+
+def write_curves(frame: pd.DataFrame, *, out_dir: Path) -> Path:
+    """Write ``curves.csv`` into ``out_dir`` atomically; return its path."""
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise output_error(out_dir, error) from error
+    path = out_dir / "curves.csv"
+    write_atomic(path, lambda tmp: frame.to_csv(tmp, index=False))
+    return path

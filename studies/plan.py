@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,7 +71,7 @@ class StudyPlan:
     seeds: int
     """Runs per grid point (seeds 0 .. seeds-1)."""
     steps: int
-    """Gradient steps per run."""
+    """Gradient steps per run (unless ``epochs`` is set)."""
     eval_episodes: int
     """Evaluation episodes per run."""
     batch_size: int
@@ -82,13 +83,39 @@ class StudyPlan:
     population_size: int
     """Most trials trained as one population."""
     checkpoint_every: int
-    """Checkpoint interval in steps."""
+    """Checkpoint interval in steps (with ``epochs``: a tenth of each run's steps)."""
+    epochs: float | None = None
+    """Passes over each dataset instead of ``steps``: a run trains ⌈epochs × transitions / batch_size⌉ steps."""
+    eval_points: int = 1
+    """Evaluations per run, evenly spaced, the last at the final step (1: only the final one)."""
     overrides: dict[str, Any] = field(default_factory=dict, compare=False)
     """The command-line overrides, for provenance."""
 
     def __post_init__(self) -> None:
         if self.checkpoint_every < 1:
             raise StudyError(f"plan {self.study_name}: checkpoint_every must be >= 1")
+        if self.eval_points < 1:
+            raise StudyError(f"plan {self.study_name}: eval_points must be >= 1")
+
+    def run_steps(self, transitions: int | None = None) -> int:
+        """Gradient steps of a run on a dataset of ``transitions`` steps (``steps``, or from ``epochs``)."""
+        if self.epochs is None:
+            return self.steps
+        if transitions is None:
+            raise StudyError(f"plan {self.study_name} counts training in epochs: its steps depend on the dataset's "
+                             "transitions, so pass them")
+        return max(1, math.ceil(self.epochs * transitions / self.batch_size))
+
+    def schedule(self, transitions: int | None = None) -> tuple[int, int, int]:
+        """(steps, checkpoint_every, eval_every) of a run on a dataset of ``transitions`` steps.
+
+        ``eval_every`` = ⌊steps / eval_points⌋ gives ``eval_points`` evaluations (one more when it does not
+        divide the steps), the last at the final step; 0 when only the final evaluation is asked for.
+        """
+        steps = self.run_steps(transitions)
+        checkpoint = min(self.checkpoint_every, steps) if self.epochs is None else max(1, steps // 10)
+        eval_every = 0 if self.eval_points == 1 else max(1, steps // self.eval_points)
+        return steps, checkpoint, eval_every
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict; `from_dict` inverts it."""
@@ -134,7 +161,9 @@ def resolve_plan(*, spec: StudySpec, preset: Preset, task: str, overrides: Overr
     if seeds < preset.min_seeds:
         raise StudyError(f"--seeds {seeds} conflicts with preset {preset.name!r}, which needs at least "
                          f"{preset.min_seeds} seeds; raise --seeds or choose another --preset (e.g. smoke)")
-    steps = overrides.steps or preset.steps or spec.steps
+    budget = preset.budget(task_spec.family)
+    steps = overrides.steps or budget.steps or preset.steps or spec.steps
+    epochs = None if overrides.steps or budget.steps else budget.epochs
     checkpoint_every = preset.checkpoint_every or max(1, steps // 10)
     given = overrides.given()
     if backend == task_spec.default_backend:
@@ -145,7 +174,8 @@ def resolve_plan(*, spec: StudySpec, preset: Preset, task: str, overrides: Overr
     return StudyPlan(
         study_name=name, spec=spec, preset=preset.name, task=task_spec.name, backend=backend,
         qualities=tuple(qualities), seeds=seeds, steps=steps,
-        eval_episodes=overrides.eval_episodes or preset.eval_episodes or spec.eval_episodes,
+        eval_episodes=overrides.eval_episodes or budget.eval_episodes or preset.eval_episodes or spec.eval_episodes,
         batch_size=overrides.batch_size or preset.batch_size or spec.batch_size,
         hidden=preset.hidden, dataset_episodes=preset.dataset_episodes,
-        population_size=preset.population_size, checkpoint_every=min(checkpoint_every, steps), overrides=given)
+        population_size=preset.population_size, checkpoint_every=min(checkpoint_every, steps), epochs=epochs,
+        eval_points=preset.eval_points, overrides=given)

@@ -18,11 +18,21 @@ def render_report(*, plan: StudyPlan, scores_csv: Path, out_dir: Path) -> Path:
     return files.index
 
 
+def _decider(row) -> str:
+    """What would decide an inconclusive claim: the power analysis's seeds per configuration."""
+    needed = row.seeds_needed if isinstance(row.seeds_needed, str) else ""
+    if row.verdict != "inconclusive" or needed in ("", "-", "unknown"):
+        return ""
+    count = f"more than {needed[1:].strip()}" if needed.startswith(">") else f"about {needed}"
+    return f"; {count} seeds per configuration would decide it"
+
+
 def verdict_lines(report_dir: Path) -> list[str]:
-    """One line per claim of the report in ``report_dir``: verdict, claim, estimate and 95% CI."""
+    """One line per claim (and quality) of the report in ``report_dir``: verdict, claim, estimate and 95% CI,
+    and for an inconclusive claim the seeds that would decide it."""
     import pandas as pd
 
     verdicts = pd.read_csv(Path(report_dir) / "claims.csv", dtype={"note": "string", "seeds_needed": "string"})
     return [f"{row.verdict:>12}  {row.name}: {row.statistic} {row.estimate:.3g} [{row.ci_low:.3g}, {row.ci_high:.3g}], "
-            f"n={row.n_seeds}" + (f" ({row.note})" if isinstance(row.note, str) and row.note else "")
+            f"n={row.n_seeds}" + (f" ({row.note})" if isinstance(row.note, str) and row.note else "") + _decider(row)
             for row in verdicts.itertuples(index=False)]

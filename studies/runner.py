@@ -83,11 +83,13 @@ def build_missing_datasets(plan: StudyPlan, *, log=print) -> list[Path]:
     return built
 
 
-def _train_config(plan: StudyPlan, point: GridPoint, execution: Execution = CPU_EAGER) -> TrainConfig:
+def _train_config(plan: StudyPlan, point: GridPoint, execution: Execution = CPU_EAGER, *,
+                  transitions: int | None = None) -> TrainConfig:
     network = NetworkConfig() if plan.hidden is None else NetworkConfig(hidden=plan.hidden)
-    return TrainConfig(steps=plan.steps, batch_size=plan.batch_size, mixer=point.mixer or "linear",
-                       method=point.method, network=network, checkpoint_every=plan.checkpoint_every,
-                       eval_episodes=plan.eval_episodes, **execution.train_options())
+    steps, checkpoint_every, eval_every = plan.schedule(transitions)
+    return TrainConfig(steps=steps, batch_size=plan.batch_size, mixer=point.mixer or "linear",
+                       method=point.method, network=network, checkpoint_every=checkpoint_every,
+                       eval_every=eval_every, eval_episodes=plan.eval_episodes, **execution.train_options())
 
 
 def _member(point: GridPoint) -> MemberConfig:
@@ -95,10 +97,11 @@ def _member(point: GridPoint) -> MemberConfig:
     return MemberConfig(seed=point.seed, alpha=alpha, global_info=point.global_info is not False)
 
 
-def population_dir(study_dir: Path, plan: StudyPlan, points: list[GridPoint]) -> Path:
+def population_dir(study_dir: Path, plan: StudyPlan, points: list[GridPoint], *,
+                   transitions: int | None = None) -> Path:
     """Run directory named from the config and member list (never the clock, nor the worker's execution
     options), so a retry resumes there on any worker."""
-    config = _train_config(plan, points[0]).to_dict()
+    config = _train_config(plan, points[0], transitions=transitions).to_dict()
     members = [vars(_member(point)) for point in points]
     digest = hashlib.sha256(json.dumps([config, members], sort_keys=True).encode()).hexdigest()[:12]
     first = points[0]
@@ -121,7 +124,8 @@ def train_points(plan: StudyPlan, points: list[GridPoint], *, study_dir: Path,
     if len({point.population for point in points}) != 1:
         raise ValueError("train_points needs points of one population (same task, quality, method, mixer)")
     dataset = load_dataset(dataset_file(plan, points[0].quality))
-    out_dir = population_dir(study_dir, plan, points)
+    transitions = len(dataset.rewards)
+    out_dir = population_dir(study_dir, plan, points, transitions=transitions)
     out_dir.mkdir(parents=True, exist_ok=True)
 
     obs_mode = observation_mode(dataset.attrs)  # imported OMIGA MaMuJoCo data: the global mode's inputs
@@ -130,7 +134,7 @@ def train_points(plan: StudyPlan, points: list[GridPoint], *, study_dir: Path,
         return evaluate_population(policy, task=plan.task, episodes=plan.eval_episodes, seed=1_000_003,
                                    backend=plan.backend, obs_mode=obs_mode)
 
-    config = _train_config(plan, points[0], execution)
+    config = _train_config(plan, points[0], execution, transitions=transitions)
     members = [_member(point) for point in points]
     results = train_population(dataset, config=config, members=members, out_dir=out_dir, evaluate=evaluate)
     outcomes = []

@@ -19,7 +19,7 @@ from optuna.trial import TrialState
 
 from studies.errors import StudyError
 from studies.execution import CPU_EAGER, Execution
-from studies.export import scores_frame, write_scores
+from studies.export import curves_frame, scores_frame, write_curves, write_scores
 from studies.plan import StudyPlan
 from studies.queue import enqueue_grid, reap_stale_trials
 from studies.retry import DEFAULT_STORAGE_PATIENCE_S
@@ -93,8 +93,10 @@ def trial_counts(study: optuna.Study) -> dict[str, int]:
 
 
 def export_study(study: optuna.Study, plan: StudyPlan, *, results_dir: Path) -> Path:
-    """Write results/<study>/scores.csv and .parquet; return the csv path."""
-    csv_path, _ = write_scores(scores_frame(study, plan), out_dir=Path(results_dir) / plan.study_name)
+    """Write results/<study>/scores.csv and .parquet and curves.csv; return the scores csv path."""
+    out_dir = Path(results_dir) / plan.study_name
+    csv_path, _ = write_scores(scores_frame(study, plan), out_dir=out_dir)
+    write_curves(curves_frame(study, plan), out_dir=out_dir)
     return csv_path
 
 

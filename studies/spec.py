@@ -1,7 +1,8 @@
 """Study specs: TOML files under ``studies/specs/`` validated into frozen dataclasses.
 
 A spec names the factors of a study and their levels (method, α, mixer, global_info), the seeds, the
-training length and the claims handed to analysis. Presets (``studies/presets.py``) scale a spec; the
+training length and the claims handed to analysis (validated against analysis's schema when the spec loads, so
+an outdated claim fails with analysis's migration message before any training). Presets (``studies/presets.py``) scale a spec; the
 spec's own ``steps`` and ``seeds`` are the paper-scale values.
 """
 
@@ -125,7 +126,10 @@ class StudySpec:
     batch_size: int = 128
     """Transitions per member per step."""
     claims: tuple[Mapping[str, Any], ...] = ()
-    """Claims for analysis (plain dicts, schema in analysis/claims.py), e.g. {"kind": "ranks", ...}."""
+    """Claims for analysis (plain dicts, schema in analysis/claims.py), e.g. {"kind": "beats", ...}."""
+    select_seeds: tuple[int, ...] | float | None = None
+    """Default ``select_seeds`` of the claims that tune a setting: seeds (or a fraction of them, lowest first)
+    that choose it, the others judge it (analysis/selection.py); None: selection and test share seeds."""
 
     def __post_init__(self) -> None:
         where = f"study spec {self.name!r}"
@@ -140,6 +144,7 @@ class StudySpec:
         for claim in self.claims:
             if not isinstance(claim, Mapping) or not isinstance(claim.get("kind"), str):
                 raise StudyError(f"{where}: each [[claims]] entry needs a string 'kind', got {claim!r}")
+        _validate_claims(where, self.claims, self.select_seeds)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (recorded in the Optuna study for provenance and remote workers)."""
@@ -149,11 +154,35 @@ class StudySpec:
             "eval_episodes": self.eval_episodes, "batch_size": self.batch_size,
             "factors": {key: list(getattr(self.factors, key)) for key in ("method", "alpha", "mixer", "global_info")},
             "claims": [dict(claim) for claim in self.claims],
+            "select_seeds": list(self.select_seeds) if isinstance(self.select_seeds, tuple) else self.select_seeds,
         }
 
 
+def _validate_claims(where: str, claims: tuple[Mapping[str, Any], ...], select_seeds: object) -> None:
+    """Check the claims against analysis's schema now, so a bad or outdated spec fails before any training."""
+    from analysis.claims import validate_claim
+    from analysis.errors import ClaimError
+    from analysis.selection import validate_select_seeds
+
+    checks = [("select_seeds", validate_select_seeds, select_seeds)] if select_seeds is not None else []
+    checks += [(f"claim {index}", validate_claim, claim) for index, claim in enumerate(claims, 1)]
+    for which, check, value in checks:
+        try:
+            check(value)
+        except ClaimError as error:
+            raise StudyError(f"{where}: {which}: {error}") from None
+
+
+def _with_select_seeds(claims: list[Any], select_seeds: object) -> tuple[Any, ...]:
+    """Each claim that lacks ``select_seeds`` gets the spec's (analysis ignores it where nothing is tuned)."""
+    if select_seeds is None:
+        return tuple(claims)
+    return tuple({**claim, "select_seeds": select_seeds} if isinstance(claim, Mapping) and "select_seeds" not in claim
+                 else claim for claim in claims)
+
+
 _SPEC_KEYS = ("name", "description", "tasks", "qualities", "factors", "seeds", "steps", "eval_episodes",
-              "batch_size", "claims")
+              "batch_size", "select_seeds", "claims")
 
 
 def parse_spec(values: Mapping[str, Any], *, name: str) -> StudySpec:
@@ -173,8 +202,11 @@ def parse_spec(values: Mapping[str, Any], *, name: str) -> StudySpec:
         raise StudyError(f"{where}: claims must be an array of tables [[claims]]")
     scalars = {key: values[key] for key in ("description", "seeds", "steps", "eval_episodes", "batch_size")
                if key in values}
+    select_seeds = values.get("select_seeds")
     return StudySpec(name=name, tasks=tuple(values.get("tasks", ())), qualities=tuple(values.get("qualities", ())),
-                     factors=Factors.from_toml(factors, where=where), claims=tuple(claims), **scalars)
+                     factors=Factors.from_toml(factors, where=where),
+                     select_seeds=tuple(select_seeds) if isinstance(select_seeds, list) else select_seeds,
+                     claims=_with_select_seeds(claims, select_seeds), **scalars)
 
 
 def spec_names() -> tuple[str, ...]:

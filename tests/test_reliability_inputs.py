@@ -154,7 +154,7 @@ def make_inputs(root: Path) -> None:
     (root / "all_diverged.csv").write_text(SCORE_HEADER + "\n" + rows[0].replace(",1.0,", ",,").replace(
         ",0.5,ok", ",,diverged") + "\n")
     (root / "good_scores.csv").write_text(SCORE_HEADER + "\n" + "\n".join(rows) + "\n")
-    (root / "claims_bad_kind.toml").write_text("[[claims]]\nkind = 'beats'\n")
+    (root / "claims_bad_kind.toml").write_text("[[claims]]\nkind = 'outperforms'\n")
     (root / "claims_bad_toml.toml").write_text("[[claims]\nkind = 'ranks'\n")
     (root / "claims_none.toml").write_text("title = 'no claims here'\n")
     (root / "claims_bad_field.toml").write_text("[[claims]]\nkind = 'robust'\nfactor = 'temperature'\nwithin = 0.1\n")
@@ -254,7 +254,7 @@ CASES: list[tuple[str, str, list[str], int, str]] = [
     # studies: specs, presets, options
     ("unknown task", "studies", ["run", "--task", "smac_3m"], 2, "unknown task 'smac_3m'; known tasks: "),
     ("unknown study", "studies", [*_RUN, "--study", "abalation"], 2,
-     "unknown study 'abalation'; built-in studies: ablation, alpha, baselines, global_info, mixer"),
+     "unknown study 'abalation'; built-in studies: ablation, alpha, baselines, global_info, headline, mixer"),
     ("missing spec file", "studies", [*_RUN, "--study", "mine.toml"], 2,
      "study spec file mine.toml does not exist; give an existing .toml file"),
     ("malformed TOML spec", "studies", [*_RUN, "--study", "bad_toml.toml"], 2,
@@ -342,7 +342,7 @@ CASES: list[tuple[str, str, list[str], int, str]] = [
     ("every run diverged", "reports", [*_REPORT, "--scores", "all_diverged.csv"], 2,
      "scores table has no run with status ok: nothing can be scored"),
     ("unknown claim kind", "reports", [*_REPORT, "--scores", "good_scores.csv", "--claims", "claims_bad_kind.toml"],
-     2, "'beats'"),
+     2, "claim kind 'outperforms' is unknown"),
     ("claim on an unknown factor", "reports",
      [*_REPORT, "--scores", "good_scores.csv", "--claims", "claims_bad_field.toml"], 2, "temperature"),
     ("malformed claims TOML", "reports",

@@ -48,11 +48,11 @@ def test_bad_input_exits_2_with_one_error_line(scores_csv, tmp_path, capsys, arg
 
 def test_bad_claim_in_toml_is_reported_without_traceback(scores_csv, tmp_path, capsys) -> None:
     claims = tmp_path / "claims.toml"
-    claims.write_text('[[claims]]\nkind = "beats"\n')
+    claims.write_text('[[claims]]\nkind = "outperforms"\n')
     with pytest.raises(SystemExit) as exit_info:
         main(["build", "--scores", str(scores_csv), "--out", str(tmp_path / "o"), "--claims", str(claims)])
     assert exit_info.value.code == 2
-    assert "error: claim 1: claim kind 'beats' is unknown: use one of improves, robust, ranks" in capsys.readouterr().err
+    assert "error: claim 1: claim kind 'outperforms' is unknown: use one of beats, improves, ranks, sensitivity, robust" in capsys.readouterr().err
 
 
 def test_module_entry_point_runs_as_a_subprocess(tmp_path) -> None:

@@ -15,12 +15,12 @@ from omiga.tasks import get_task
 from studies.errors import StudyError
 from studies.grid import enumerate_grid, population_chunks
 from studies.plan import Overrides, StudyPlan, resolve_plan
-from studies.presets import PRESET_DIR, Preset, load_preset, preset_names
+from studies.presets import PRESET_DIR, FamilyBudget, Preset, load_preset, preset_names
 from studies.spec import SPEC_DIR, StudySpec, load_spec, parse_spec, spec_names
 
 
 def test_every_builtin_spec_and_preset_loads_and_matches_its_file():
-    assert set(spec_names()) >= {"alpha", "mixer", "global_info", "ablation", "baselines"}
+    assert set(spec_names()) >= {"alpha", "mixer", "global_info", "ablation", "baselines", "headline"}
     assert set(preset_names()) == {"smoke", "quick", "paper"}
     for name in spec_names():
         spec = load_spec(name)
@@ -37,7 +37,11 @@ def test_every_builtin_spec_and_preset_loads_and_matches_its_file():
         raw = tomllib.loads((PRESET_DIR / f"{name}.toml").read_text())
         preset = load_preset(name)
         assert all(getattr(preset, key) == (tuple(value) if isinstance(value, list) else value)
-                   for key, value in raw.items())
+                   for key, value in raw.items() if key != "family")
+        for family, budget in raw.get("family", {}).items():
+            assert {key: getattr(preset.budget(family), key) for key in ("steps", "epochs", "eval_episodes")} == {
+                "steps": None, "epochs": None, "eval_episodes": None, **budget}
+        assert preset.eval_points >= 5
     assert load_preset("quick").min_seeds >= 3 and load_preset("paper").min_seeds >= 5
 
 
@@ -59,7 +63,7 @@ def _spec(**changes):
 
 @pytest.mark.parametrize(("changes", "message"), [
     ({"sedes": 3}, ("study spec 'custom': unknown key sedes; valid keys: name, description, tasks, qualities, "
-                    "factors, seeds, steps, eval_episodes, batch_size, claims")),
+                    "factors, seeds, steps, eval_episodes, batch_size, select_seeds, claims")),
     ({"factors": {"alpha": [], "method": ["omiga"]}},
      "study spec 'custom': factors.alpha is empty, so the grid is empty; give at least one level"),
     ({"factors": {"alpha": [0.0]}}, "study spec 'custom': factors.alpha levels must be finite numbers > 0, got 0.0"),
@@ -95,7 +99,7 @@ def test_unknown_task_in_a_spec_lists_the_known_tasks():
 
 def test_unknown_study_preset_task_and_quality():
     with pytest.raises(StudyError, match=r"^unknown study 'nope'; built-in studies: ablation, alpha, baselines, "
-                                         r"global_info, mixer \(or give the path of a .toml spec\)$"):
+                                         r"global_info, headline, mixer \(or give the path of a .toml spec\)$"):
         load_spec("nope")
     with pytest.raises(UnknownNameError, match=r"^unknown preset 'fast'; known presets: paper, quick, smoke$"):
         load_preset("fast")
@@ -137,7 +141,7 @@ def test_plan_resolution_preset_then_overrides_and_study_name():
                                                                        quick.steps)
     assert plan.qualities == ("medium", "poor")  # quick prefers the medium and poor datasets
     paper = resolve_plan(spec=spec, preset=load_preset("paper"), task="smac_corridor")
-    assert (paper.steps, paper.seeds, paper.qualities) == (spec.steps, 5, ("good", "medium", "poor"))
+    assert (paper.epochs, paper.seeds, paper.qualities) == (55, 5, ("good", "medium", "poor"))
     custom = resolve_plan(spec=spec, preset=quick, task="smac_corridor",
                           overrides=Overrides(steps=7, qualities=("medium", "poor")))
     assert custom.steps == 7 and custom.qualities == ("medium", "poor")
@@ -172,3 +176,94 @@ def test_a_study_whose_methods_cannot_act_on_the_task_is_refused():
             f"study 'custom': none of its methods ({continuous_only[0]}) supports the discrete actions of task "
             "toy_coop; choose another task or study")):
         resolve_plan(spec=spec, preset=load_preset("smoke"), task="toy_coop")
+
+
+def test_an_outdated_claim_fails_when_the_spec_loads_with_the_migration_message(tmp_path: Path):
+    old = tmp_path / "old.toml"
+    old.write_text('seeds = 2\n[[claims]]\nkind = "robust"\nfactor = "quality"\nwithin = 0.1\n')
+    with pytest.raises(StudyError, match=re.escape(
+            "study spec 'old': claim 1: robust claim factor 'quality' tests invariance to the data's quality, "
+            "which nobody claims (poorer data must score lower); to claim that a method stays ahead of the "
+            'baselines on every quality write kind = "beats", a = {method = "omiga"}, aggregate = "every_quality"')):
+        load_spec(old)
+
+
+def test_the_specs_select_seeds_reach_every_claim_that_lacks_its_own():
+    spec = _spec(select_seeds=[0], claims=[{"kind": "beats", "a": {"method": "omiga"}},
+                                           {"kind": "beats", "a": {"method": "omiga"}, "select_seeds": 0.5}])
+    assert spec.select_seeds == (0,)
+    assert [c["select_seeds"] for c in spec.claims] == [[0], 0.5]
+    assert parse_spec(spec.to_dict(), name="custom") == spec
+    with pytest.raises(StudyError, match=re.escape("study spec 'custom': select_seeds: select_seeds=2.0: a "
+                                                   "fraction must lie in (0, 1)")):
+        _spec(select_seeds=2.0)
+
+
+def test_the_headline_study_asks_the_papers_questions():
+    spec = load_spec("headline")
+    assert spec.factors.method == ("omiga", "bc") and spec.factors.mixer == ("linear",)
+    assert spec.factors.alpha == (0.1, 0.3, 1.0, 3.0, 10.0) and spec.factors.global_info == (True, False)
+    assert [c["kind"] for c in spec.claims] == ["beats", "improves", "sensitivity"]
+    assert spec.claims[1]["tune"] == ["alpha"] and all(c["select_seeds"] == 0.4 for c in spec.claims)
+
+
+# Transitions of the paper's SMAC datasets (OG-MARL's cards of the OMIGA data; /work/shared/PAPER_NUMBERS.md).
+CORRIDOR_TRANSITIONS = {"poor": 51_268, "medium": 126_012, "good": 100_170}
+
+
+def test_the_paper_preset_trains_55_epochs_on_smac_and_a_million_steps_on_mamujoco():
+    paper = load_preset("paper")
+    smac = resolve_plan(spec=load_spec("headline"), preset=paper, task="smac_corridor")
+    assert (smac.epochs, smac.batch_size, smac.seeds, smac.eval_episodes) == (55, 128, 5, 32)
+    steps = {q: smac.run_steps(n) for q, n in CORRIDOR_TRANSITIONS.items()}
+    assert steps == {q: -(-55 * n // 128) for q, n in CORRIDOR_TRANSITIONS.items()}
+    assert steps == {"poor": 22_030, "medium": 54_146, "good": 43_042}  # the issue's "about 20k-55k steps"
+    total, checkpoint, eval_every = smac.schedule(CORRIDOR_TRANSITIONS["medium"])
+    assert (total, checkpoint) == (54_146, 5_414) and total // eval_every == paper.eval_points
+    mujoco = resolve_plan(spec=load_spec("headline"), preset=paper, task="mamujoco_hopper_3x1")
+    assert (mujoco.epochs, mujoco.steps, mujoco.batch_size, mujoco.seeds, mujoco.eval_episodes) == (
+        None, 1_000_000, 128, 5, 10)
+    assert mujoco.run_steps(919_000) == 1_000_000
+    fixed = resolve_plan(spec=load_spec("headline"), preset=paper, task="smac_corridor", overrides=Overrides(steps=9))
+    assert (fixed.epochs, fixed.run_steps(CORRIDOR_TRANSITIONS["poor"])) == (None, 9)
+    with pytest.raises(StudyError, match="counts training in epochs: its steps depend on the dataset's transitions"):
+        smac.run_steps()
+
+
+def test_quick_keeps_a_fixed_step_count_and_five_evaluation_points():
+    quick = resolve_plan(spec=load_spec("headline"), preset=load_preset("quick"), task="smac_corridor")
+    assert quick.epochs is None and quick.run_steps(10) == quick.run_steps(10_000) == load_preset("quick").steps
+    steps, _, eval_every = quick.schedule()
+    assert eval_every > 0 and len(range(eval_every, steps + 1, eval_every)) >= 5
+
+
+def test_the_epochs_budget_follows_the_built_dataset(tmp_path: Path, monkeypatch):
+    """A plan in epochs trains ⌈epochs × transitions / batch⌉ steps of the dataset it loads."""
+    from omiga.data import load_dataset
+    from studies.runner import _train_config, build_missing_datasets, dataset_file
+
+    monkeypatch.setenv("OMIGA_DATA_DIR", str(tmp_path))
+    preset = Preset(name="epochs", seeds=1, batch_size=16, dataset_episodes=3, eval_points=5,
+                    family={"toy": FamilyBudget(epochs=12.5)})
+    plan = resolve_plan(spec=load_spec("headline"), preset=preset, task="toy_coop",
+                        overrides=Overrides(qualities=("medium",)))
+    build_missing_datasets(plan, log=lambda _: None)
+    transitions = len(load_dataset(dataset_file(plan, "medium")).rewards)
+    config = _train_config(plan, enumerate_grid(plan)[0], transitions=transitions)
+    assert config.steps == -(-25 * transitions // 32) and config.eval_every == config.steps // 5 > 0
+
+
+@pytest.mark.parametrize(("family", "message"), [
+    ({"smac": {"steps": 5, "epochs": 1}}, "preset 'x' [family.smac]: give steps or epochs, not both"),
+    ({"smac": {"epochs": 0}}, "preset 'x' [family.smac]: epochs must be a number > 0, got 0"),
+    ({"smac": {"epoch": 1}}, "preset 'x' [family.smac]: unknown key epoch; valid keys: steps, epochs, eval_episodes"),
+    ({"chess": {"steps": 1}}, "preset 'x': unknown task family chess; families: smac, mamujoco, toy"),
+])
+def test_family_budget_errors(tmp_path: Path, monkeypatch, family, message):
+    import studies.presets as presets
+
+    (tmp_path / "x.toml").write_text("".join(
+        f"[family.{name}]\n" + "".join(f"{k} = {v}\n" for k, v in values.items()) for name, values in family.items()))
+    monkeypatch.setattr(presets, "PRESET_DIR", tmp_path)
+    with pytest.raises(StudyError, match=f"^{re.escape(message)}$"):
+        load_preset("x")
