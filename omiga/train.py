@@ -1,4 +1,4 @@
-"""``train_population``: train M independent members on one dataset, with checkpoints, resume and evaluation.
+"""``train_population``: train M independent members on one dataset (or several), with checkpoints, resume and evaluation.
 
 ``out_dir`` holds ``checkpoint.pt`` (every ``checkpoint_every`` steps and at the end, atomic, loaded with
 ``weights_only=True``) and ``result.json``; calling again with the same ``out_dir`` resumes from the
@@ -50,16 +50,25 @@ def _git_sha() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def provenance(*, config: TrainConfig, members: Sequence[MemberConfig], dataset: OfflineDataset) -> dict:
-    """Resolved config, members, dataset attributes and digest, git SHA and package versions."""
+def _described(dataset: OfflineDataset) -> dict:
+    return {**dataset.attrs.to_dict(), "sha256_arrays": dataset_content_digest(dataset)}
+
+
+def provenance(*, config: TrainConfig, members: Sequence[MemberConfig],
+               dataset: OfflineDataset | Sequence[OfflineDataset]) -> dict:
+    """Resolved config, members, dataset attributes and digest (``datasets``, a list, where the members train on
+    several), git SHA and package versions."""
     versions = {}
     for package in ("omiga-study-suite", "torch", "numpy"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = None
-    return {"config": config.to_dict(), "members": [vars(m).copy() for m in members],
-            "dataset": {**dataset.attrs.to_dict(), "sha256_arrays": dataset_content_digest(dataset)},
+    if isinstance(dataset, OfflineDataset) or len(dataset) == 1:
+        data = {"dataset": _described(dataset if isinstance(dataset, OfflineDataset) else dataset[0])}
+    else:
+        data = {"datasets": [_described(d) for d in dataset]}
+    return {"config": config.to_dict(), "members": [vars(m).copy() for m in members], **data,
             "git_sha": _git_sha(), "versions": versions}
 
 
@@ -76,7 +85,11 @@ def _check_resumable(state: dict, config: TrainConfig, members: Sequence[MemberC
         saved = TrainConfig.from_dict(dict(state.get("config", {}))).to_dict()
     except (ConfigError, TypeError):
         saved = dict(state.get("config", {}))
-    same_members = state.get("members") == [vars(m).copy() for m in members]
+    try:  # through MemberConfig, so that a checkpoint written before MemberConfig.dataset existed resumes
+        saved_members = [MemberConfig(**dict(m)) for m in state.get("members", [])]
+    except (ConfigError, TypeError):
+        saved_members = None
+    same_members = saved_members == list(members)
     if compared(saved) != compared(config.to_dict()) or not same_members:
         raise ConfigError(f"checkpoint {path} was written by a different config or member list; "
                           "use a fresh --out directory or delete the checkpoint")
@@ -109,11 +122,14 @@ def _member_results(trainer: PopulationTrainer, curves: list[list[EvalPoint]]) -
     return results
 
 
-def train_population(dataset: OfflineDataset, *, config: TrainConfig, members: Sequence[MemberConfig],
+def train_population(dataset: OfflineDataset | Sequence[OfflineDataset], *, config: TrainConfig,
+                     members: Sequence[MemberConfig],
                      out_dir: Path | None = None, evaluate: EvaluateFn | None = None,
                      progress: bool = False) -> list[MemberResult]:
     """Train every member for ``config.steps`` steps; one :class:`MemberResult` per member, in order.
 
+    ``dataset`` is one dataset or several of the same shapes; member m trains on ``dataset[members[m].dataset]``
+    (a merged population: e.g. the qualities of one task, trained together).
     ``evaluate(policy, step)`` (one result with ``mean_return`` and ``win_rate`` per member) is called every
     ``config.eval_every`` steps and at the end.
     """
