@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import time
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -131,7 +132,8 @@ def train_population(dataset: OfflineDataset | Sequence[OfflineDataset], *, conf
     ``dataset`` is one dataset or several of the same shapes; member m trains on ``dataset[members[m].dataset]``
     (a merged population: e.g. the qualities of one task, trained together).
     ``evaluate(policy, step)`` (one result with ``mean_return`` and ``win_rate`` per member) is called every
-    ``config.eval_every`` steps and at the end.
+    ``config.eval_every`` steps and at the end. ``result.json``'s ``timing`` gives this call's seconds of training
+    (checkpoints included) and of evaluation, its steps and the population size.
     """
     if not members:
         raise ConfigError("train_population needs at least one MemberConfig")
@@ -150,30 +152,41 @@ def train_population(dataset: OfflineDataset | Sequence[OfflineDataset], *, conf
                          "trainer": trainer.state_dict(),
                          "eval_curves": [[vars(p).copy() for p in c] for c in curves]}, checkpoint_path)
 
+    clock = {"train_s": 0.0, "eval_s": 0.0, "steps": 0, "members": len(members)}
+
+    def timed_evaluate() -> None:
+        started = time.perf_counter()
+        _evaluate(evaluate, trainer, curves)
+        clock["eval_s"] += time.perf_counter() - started
+
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=config.steps, initial=trainer.step, desc=f"train M={len(members)}", unit="step")
+    started = time.perf_counter()
+    first_step = trainer.step
     while trainer.step < config.steps:
         trainer.train_step()
         if bar is not None:
             bar.update(1)
         if evaluate is not None and config.eval_every and trainer.step % config.eval_every == 0 \
                 and trainer.step < config.steps:
-            _evaluate(evaluate, trainer, curves)
+            timed_evaluate()
         if checkpoint_path is not None and config.checkpoint_every and trainer.step % config.checkpoint_every == 0:
             trainer.check_divergence()
             save()
     if bar is not None:
         bar.close()
-    trainer.check_divergence()
+    trainer.check_divergence()  # synchronises: the time of every step is in
+    clock["train_s"] = time.perf_counter() - started - clock["eval_s"]
+    clock["steps"] = trainer.step - first_step
     if evaluate is not None and (not curves[0] or curves[0][-1].step != trainer.step):
-        _evaluate(evaluate, trainer, curves)
+        timed_evaluate()
     if checkpoint_path is not None and config.checkpoint_every:
         save()
     results = _member_results(trainer, curves)
     if out_dir is not None:
         write_json_atomic({"provenance": provenance(config=config, members=members, dataset=dataset),
-                           "members": [r.to_dict() for r in results]}, Path(out_dir) / RESULT_NAME)
+                           "members": [r.to_dict() for r in results], "timing": clock}, Path(out_dir) / RESULT_NAME)
     return results

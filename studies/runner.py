@@ -50,6 +50,9 @@ class RunOutcome:
     """Why the run diverged or failed."""
     config: dict[str, Any] | None = None
     """Resolved trainer config, member config and dataset of the run (provenance)."""
+    timing: dict[str, float] | None = None
+    """This run's share (1/M) of its population's seconds of training and of evaluation, and the steps trained,
+    in the call that finished it (``result.json``'s ``timing``; :mod:`studies.timing` sums them)."""
 
     def user_attrs(self) -> dict[str, Any]:
         """The outcome as trial user attributes (None-valued fields left out)."""
@@ -143,6 +146,9 @@ def train_points(plan: StudyPlan, points: list[GridPoint], *, study_dir: Path,
     config = _train_config(plan, points[0], execution)
     members = [_member(point, qualities) for point in points]
     results = train_population(datasets, config=config, members=members, out_dir=out_dir, evaluate=evaluate)
+    clock = json.loads((out_dir / "result.json").read_text())["timing"]
+    timing = {"train_s": clock["train_s"] / len(points), "eval_s": clock["eval_s"] / len(points),
+              "steps": clock["steps"]}
     outcomes = []
     for index, result in enumerate(results):
         score = _finite(result.final_return) if result.status == "ok" else None
@@ -153,5 +159,6 @@ def train_points(plan: StudyPlan, points: list[GridPoint], *, study_dir: Path,
             run_dir=str(out_dir), curve_path=str(out_dir / "result.json"), member_index=index,
             reason=result.reason or (None if status == "ok" else "no finite final evaluation"),
             config={"train": config.to_dict(), "member": vars(members[index]).copy(),
-                    "dataset": str(dataset_file(plan, points[index].quality)), "backend": plan.backend}))
+                    "dataset": str(dataset_file(plan, points[index].quality)), "backend": plan.backend},
+            timing=timing))
     return outcomes

@@ -213,3 +213,22 @@ def test_train_points_trains_the_qualities_of_one_shape_as_one_population(tmp_pa
     assert Path(run_dir).parent.parent.name == "good+poor"
     provenance = json.loads(Path(outcomes[0].curve_path).read_text())["provenance"]
     assert [d["quality"] for d in provenance["datasets"]] == ["good", "poor"]
+
+
+def test_a_study_logs_its_training_rate_evaluation_share_and_stage_times(tmp_path: Path):
+    plan = _plan(study="global_info", qualities=("good", "poor"), seeds=1, steps=6)
+    lines: list[str] = []
+    run_study(plan=plan, storage_url=None, results_dir=tmp_path, log=lines.append)
+    n_runs = len(enumerate_grid(plan))
+    (training,) = [line for line in lines if line.startswith("training: ")]
+    match = re.fullmatch(r"training: (\d+) runs, (\d+) member-steps in ([\d.]+) s = ([\d.]+) member-steps/s; "
+                         r"evaluation ([\d.]+) s = ([\d.]+)% of training \+ evaluation", training)
+    assert match, training
+    assert (int(match[1]), int(match[2])) == (n_runs, n_runs * plan.steps)
+    steps, seconds = int(match[2]), float(match[3])  # seconds rounded to 0.1
+    assert steps / (seconds + 0.05) <= float(match[4]) <= steps / max(seconds - 0.05, 1e-9)
+    assert 0 < float(match[6]) < 100
+    assert re.fullmatch(r"wall time: datasets [\d.]+ s, training [\d.]+ s, export [\d.]+ s", lines[-1])
+    again: list[str] = []  # a rerun trains nothing, and says so
+    run_study(plan=plan, storage_url=None, results_dir=tmp_path, log=again.append)
+    assert "training: no run trained in this call" in again
