@@ -24,6 +24,8 @@ __all__ = ["RunOutcome", "build_missing_datasets", "dataset_file", "population_d
 
 PLACEHOLDER_ALPHA = 1.0
 """α handed to the trainer for methods that ignore it (bc); never reported."""
+EVAL_POINTS = 5
+"""Evaluation points (at least) of every run's learning curve: every ``steps // EVAL_POINTS`` steps and at the end."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,8 @@ def _train_config(plan: StudyPlan, point: GridPoint, execution: Execution = CPU_
     network = NetworkConfig() if plan.hidden is None else NetworkConfig(hidden=plan.hidden)
     return TrainConfig(steps=plan.steps, batch_size=plan.batch_size, mixer=point.mixer or "linear",
                        method=point.method, network=network, checkpoint_every=plan.checkpoint_every,
-                       eval_episodes=plan.eval_episodes, **execution.train_options())
+                       eval_episodes=plan.eval_episodes, eval_every=max(1, plan.steps // EVAL_POINTS),
+                       **execution.train_options())
 
 
 def _qualities(plan: StudyPlan, points: list[GridPoint]) -> list[str]:

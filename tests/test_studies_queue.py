@@ -202,7 +202,7 @@ def test_run_dirs_are_named_from_the_config_not_the_clock(tmp_path: Path):
 
 
 def test_train_points_trains_the_qualities_of_one_shape_as_one_population(tmp_path: Path):
-    plan = _plan(qualities=("good", "poor"), seeds=2, steps=4)
+    plan = _plan(qualities=("good", "poor"), seeds=2, steps=10)
     build_missing_datasets(plan, log=lambda _: None)
     points = [p for p in enumerate_grid(plan) if p.method == "bc"]
     assert {p.quality for p in points} == {"good", "poor"} and len({p.population for p in points}) == 1
@@ -211,8 +211,9 @@ def test_train_points_trains_the_qualities_of_one_shape_as_one_population(tmp_pa
     assert [o.config["member"]["dataset"] for o in outcomes] == [plan.qualities.index(p.quality) for p in points]
     (run_dir,) = {o.run_dir for o in outcomes}
     assert Path(run_dir).parent.parent.name == "good+poor"
-    provenance = json.loads(Path(outcomes[0].curve_path).read_text())["provenance"]
-    assert [d["quality"] for d in provenance["datasets"]] == ["good", "poor"]
+    saved = json.loads(Path(outcomes[0].curve_path).read_text())
+    assert [d["quality"] for d in saved["provenance"]["datasets"]] == ["good", "poor"]
+    assert all([p["step"] for p in m["eval_curve"]] == [2, 4, 6, 8, 10] for m in saved["members"])  # 5 points
 
 
 def test_a_study_logs_its_training_rate_evaluation_share_and_stage_times(tmp_path: Path):
