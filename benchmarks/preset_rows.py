@@ -15,14 +15,13 @@ No implementation of the same step can exceed either floor.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 
 import torch
 
 from benchmarks.matmul_floor import step_products, step_products_runner
 from benchmarks.step_floor import parameter_counts, step_floor_runner
-from benchmarks.train_throughput import steps_per_second
+from benchmarks.train_throughput import prepare_process, steps_per_second
 
 __all__ = ["TASK_SHAPES", "preset_row"]
 
@@ -84,16 +83,10 @@ def main() -> None:
     parser.add_argument("--omp-wait-policy", choices=["passive", "active", "unset"], default="passive",
                         help="OMP_WAIT_POLICY (default passive, as `python -m studies` runs)")
     args = parser.parse_args()
-    if args.omp_wait_policy == "unset":
-        os.environ.pop("OMP_WAIT_POLICY", None)
-    else:
-        os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
-    from omiga.allocator import keep_freed_memory
-
-    keep_freed_memory()
+    policy = prepare_process(args.omp_wait_policy)
     print(f"# member-steps/s, medians over {args.blocks} alternating blocks of {args.block_s:g} s; "
           f"M = {args.members}, mixer {args.mixer}, compile {args.compile}, float32, torch threads "
-          f"{torch.get_num_threads()}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}")
+          f"{torch.get_num_threads()}, OMP_WAIT_POLICY={policy}")
     print(f"{'preset':<7} {'task':<16} {'hidden':>6} {'batch':>5} {'params':>8} {'trainer':>9} {'matmul':>9} "
           f"{'full':>9} {'% matmul':>8} {'% full':>7}")
     for preset in args.presets:
