@@ -14,7 +14,6 @@ and quartiles of the per-block ratio working tree ÷ REV: both trainers see the 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from benchmarks.train_throughput import population_trainer, steps_per_second, synthetic_dataset
+from benchmarks.train_throughput import population_trainer, prepare_process, steps_per_second, synthetic_dataset
 
 __all__ = ["compare_trainers", "omiga_of", "warm_trainer"]
 
@@ -98,15 +97,9 @@ def main() -> None:
     parser.add_argument("--omp-wait-policy", choices=["passive", "active", "unset"], default="unset",
                         help="OMP_WAIT_POLICY of this process (default unset: OpenMP's own)")
     args = parser.parse_args()
-    if args.omp_wait_policy == "unset":
-        os.environ.pop("OMP_WAIT_POLICY", None)
-    else:
-        os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
-    from omiga.allocator import keep_freed_memory
-
-    keep_freed_memory()
+    policy = prepare_process(args.omp_wait_policy)
     print(f"# working tree ÷ {args.revision}: hidden {args.hidden}, batch {args.batch_size}; {args.blocks} "
-          f"alternating blocks each, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}; "
+          f"alternating blocks each, OMP_WAIT_POLICY={policy}; "
           "member-steps/s are medians over blocks")
     print(f"{'shapes':<16} {'M':>3} {'precision':<9} {'compile':<7} {'base':>8} {'tree':>8} {'ratio':>6} "
           f"{'quartiles':>13}")

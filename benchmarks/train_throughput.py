@@ -39,7 +39,7 @@ import time
 from dataclasses import asdict, dataclass
 
 __all__ = ["SHAPES", "BenchRow", "bench_matmul_floor", "bench_population", "bench_reference", "population_trainer",
-           "steps_per_second", "synthetic_dataset"]
+           "prepare_process", "steps_per_second", "synthetic_dataset"]
 
 SHAPES: dict[str, dict[str, int]] = {
     "halfcheetah_6x1": {"n_agents": 6, "obs_dim": 17, "state_dim": 17, "act_dim": 1},
@@ -62,6 +62,19 @@ class BenchRow:
     paired_ratio: float | None = None
     """Median over alternating blocks of (this row's member-steps/s ÷ the reference's, timed in the same
     process just before); None where the row has no reference (corridor shapes)."""
+
+
+def prepare_process(omp_wait_policy: str) -> str:
+    """Set this process's ``OMP_WAIT_POLICY`` (``passive`` | ``active`` | ``unset``: OpenMP's own) and keep freed
+    memory mapped as the command-line entry points do; the policy in force, for a table's header."""
+    if omp_wait_policy == "unset":
+        os.environ.pop("OMP_WAIT_POLICY", None)
+    else:
+        os.environ["OMP_WAIT_POLICY"] = omp_wait_policy.upper()
+    from omiga.allocator import keep_freed_memory
+
+    keep_freed_memory()
+    return os.environ.get("OMP_WAIT_POLICY", "unset")
 
 
 def _max_rss_mb() -> float:

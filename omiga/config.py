@@ -164,6 +164,8 @@ class MemberConfig:
     """Regularisation strength α of Eq. 13 and Eq. 15 (ignored by bc)."""
     global_info: bool = True
     """False replaces the mixer weights w_i by 1 inside the V and π steps (the Q step keeps the mixer)."""
+    dataset: int = 0
+    """Index of the member's dataset among the population's datasets (0 where it trains on one dataset)."""
 
     def __post_init__(self) -> None:
         _require(isinstance(self.seed, int) and not isinstance(self.seed, bool) and self.seed >= 0,
@@ -172,3 +174,5 @@ class MemberConfig:
                  f"MemberConfig.alpha must be a finite number > 0, got {self.alpha!r}")
         _require(isinstance(self.global_info, bool),
                  f"MemberConfig.global_info must be a bool, got {self.global_info!r}")
+        _require(isinstance(self.dataset, int) and not isinstance(self.dataset, bool) and self.dataset >= 0,
+                 f"MemberConfig.dataset must be an integer >= 0 (an index into the datasets), got {self.dataset!r}")

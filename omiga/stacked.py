@@ -56,8 +56,9 @@ class StackedLinear(nn.Module):
 class StackedMLP(nn.Module):
     """Per-agent MLP ``[features, one-hot agent id] -> hidden -> hidden -> out`` with ReLU, stacked over members.
 
-    The one-hot id is concatenated to the input (the official code's form), so the first layer is one
-    ``baddbmm`` over contiguous weights, like the others.
+    The input is the official code's ``[features, one-hot id]``, and ``layer1.weight`` holds the rows of both, but
+    the one-hot part is never built: ``[x, e_i] W + b = x W_x + (W_id[i] + b)``, so the first layer is one ``bmm``
+    over the features and the id rows enter as a per-agent bias (no copy of the wide input per network).
     """
 
     def __init__(self, in_features: int, n_agents: int, hidden: int, out_features: int, *,
@@ -70,9 +71,12 @@ class StackedMLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x [M, B, N, in] -> [M, B, N, out]`` (float32 even under bfloat16 autocast)."""
-        n_members, batch, n_agents, _ = x.shape
-        agent_id = torch.eye(n_agents, dtype=x.dtype, device=x.device).expand(n_members, batch, -1, -1)
-        x = torch.cat([x, agent_id], dim=-1).view(n_members, batch * n_agents, -1)
-        h = torch.relu_(self.layer1(x))
+        n_members, batch, n_agents, features = x.shape
+        # split, not two slices: its backward joins the two gradients by one cat (a slice's zero-fills a full copy)
+        weight_x, weight_id = self.layer1.weight.split([features, n_agents], dim=1)
+        agent_bias = (weight_id + self.layer1.bias).to(x.dtype)  # [M, N, hidden]: W_id[i] + b
+        h = torch.bmm(x.reshape(n_members, batch * n_agents, features), weight_x.to(x.dtype))
+        h = torch.relu_(h.view(n_members, batch, n_agents, -1).add_(agent_bias.unsqueeze(1)))
+        h = h.view(n_members, batch * n_agents, -1)
         h = torch.relu_(self.layer2(h))
         return self.head(h).reshape(n_members, batch, n_agents, -1).float()

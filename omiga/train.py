@@ -1,4 +1,4 @@
-"""``train_population``: train M independent members on one dataset, with checkpoints, resume and evaluation.
+"""``train_population``: train M independent members on one dataset (or several), with checkpoints, resume and evaluation.
 
 ``out_dir`` holds ``checkpoint.pt`` (every ``checkpoint_every`` steps and at the end, atomic, loaded with
 ``weights_only=True``) and ``result.json``; calling again with the same ``out_dir`` resumes from the
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import time
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -50,16 +51,25 @@ def _git_sha() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def provenance(*, config: TrainConfig, members: Sequence[MemberConfig], dataset: OfflineDataset) -> dict:
-    """Resolved config, members, dataset attributes and digest, git SHA and package versions."""
+def _described(dataset: OfflineDataset) -> dict:
+    return {**dataset.attrs.to_dict(), "sha256_arrays": dataset_content_digest(dataset)}
+
+
+def provenance(*, config: TrainConfig, members: Sequence[MemberConfig],
+               dataset: OfflineDataset | Sequence[OfflineDataset]) -> dict:
+    """Resolved config, members, dataset attributes and digest (``datasets``, a list, where the members train on
+    several), git SHA and package versions."""
     versions = {}
     for package in ("omiga-study-suite", "torch", "numpy"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = None
-    return {"config": config.to_dict(), "members": [vars(m).copy() for m in members],
-            "dataset": {**dataset.attrs.to_dict(), "sha256_arrays": dataset_content_digest(dataset)},
+    if isinstance(dataset, OfflineDataset) or len(dataset) == 1:
+        data = {"dataset": _described(dataset if isinstance(dataset, OfflineDataset) else dataset[0])}
+    else:
+        data = {"datasets": [_described(d) for d in dataset]}
+    return {"config": config.to_dict(), "members": [vars(m).copy() for m in members], **data,
             "git_sha": _git_sha(), "versions": versions}
 
 
@@ -76,7 +86,11 @@ def _check_resumable(state: dict, config: TrainConfig, members: Sequence[MemberC
         saved = TrainConfig.from_dict(dict(state.get("config", {}))).to_dict()
     except (ConfigError, TypeError):
         saved = dict(state.get("config", {}))
-    same_members = state.get("members") == [vars(m).copy() for m in members]
+    try:  # through MemberConfig, so that a checkpoint written before MemberConfig.dataset existed resumes
+        saved_members = [MemberConfig(**dict(m)) for m in state.get("members", [])]
+    except (ConfigError, TypeError):
+        saved_members = None
+    same_members = saved_members == list(members)
     if compared(saved) != compared(config.to_dict()) or not same_members:
         raise ConfigError(f"checkpoint {path} was written by a different config or member list; "
                           "use a fresh --out directory or delete the checkpoint")
@@ -109,13 +123,17 @@ def _member_results(trainer: PopulationTrainer, curves: list[list[EvalPoint]]) -
     return results
 
 
-def train_population(dataset: OfflineDataset, *, config: TrainConfig, members: Sequence[MemberConfig],
+def train_population(dataset: OfflineDataset | Sequence[OfflineDataset], *, config: TrainConfig,
+                     members: Sequence[MemberConfig],
                      out_dir: Path | None = None, evaluate: EvaluateFn | None = None,
                      progress: bool = False) -> list[MemberResult]:
     """Train every member for ``config.steps`` steps; one :class:`MemberResult` per member, in order.
 
+    ``dataset`` is one dataset or several of the same shapes; member m trains on ``dataset[members[m].dataset]``
+    (a merged population: e.g. the qualities of one task, trained together).
     ``evaluate(policy, step)`` (one result with ``mean_return`` and ``win_rate`` per member) is called every
-    ``config.eval_every`` steps and at the end.
+    ``config.eval_every`` steps and at the end. ``result.json``'s ``timing`` gives this call's seconds of training
+    (checkpoints included) and of evaluation, its steps and the population size.
     """
     if not members:
         raise ConfigError("train_population needs at least one MemberConfig")
@@ -134,30 +152,41 @@ def train_population(dataset: OfflineDataset, *, config: TrainConfig, members: S
                          "trainer": trainer.state_dict(),
                          "eval_curves": [[vars(p).copy() for p in c] for c in curves]}, checkpoint_path)
 
+    clock = {"train_s": 0.0, "eval_s": 0.0, "steps": 0, "members": len(members)}
+
+    def timed_evaluate() -> None:
+        started = time.perf_counter()
+        _evaluate(evaluate, trainer, curves)
+        clock["eval_s"] += time.perf_counter() - started
+
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=config.steps, initial=trainer.step, desc=f"train M={len(members)}", unit="step")
+    started = time.perf_counter()
+    first_step = trainer.step
     while trainer.step < config.steps:
         trainer.train_step()
         if bar is not None:
             bar.update(1)
         if evaluate is not None and config.eval_every and trainer.step % config.eval_every == 0 \
                 and trainer.step < config.steps:
-            _evaluate(evaluate, trainer, curves)
+            timed_evaluate()
         if checkpoint_path is not None and config.checkpoint_every and trainer.step % config.checkpoint_every == 0:
             trainer.check_divergence()
             save()
     if bar is not None:
         bar.close()
-    trainer.check_divergence()
+    trainer.check_divergence()  # synchronises: the time of every step is in
+    clock["train_s"] = time.perf_counter() - started - clock["eval_s"]
+    clock["steps"] = trainer.step - first_step
     if evaluate is not None and (not curves[0] or curves[0][-1].step != trainer.step):
-        _evaluate(evaluate, trainer, curves)
+        timed_evaluate()
     if checkpoint_path is not None and config.checkpoint_every:
         save()
     results = _member_results(trainer, curves)
     if out_dir is not None:
         write_json_atomic({"provenance": provenance(config=config, members=members, dataset=dataset),
-                           "members": [r.to_dict() for r in results]}, Path(out_dir) / RESULT_NAME)
+                           "members": [r.to_dict() for r in results], "timing": clock}, Path(out_dir) / RESULT_NAME)
     return results

@@ -40,8 +40,14 @@ __all__ = ["PopulationTrainer"]
 class PopulationTrainer:
     """Networks, optimiser, sampler and divergence bookkeeping of M members."""
 
-    def __init__(self, dataset: OfflineDataset, *, config: TrainConfig, members: Sequence[MemberConfig]):
+    def __init__(self, dataset: OfflineDataset | Sequence[OfflineDataset], *, config: TrainConfig,
+                 members: Sequence[MemberConfig]):
+        """``dataset``: one dataset, or several of the same shapes (member m trains on ``members[m].dataset``)."""
         self.config, self.members = config, tuple(members)
+        datasets = (dataset,) if isinstance(dataset, OfflineDataset) else tuple(dataset)
+        if not datasets:
+            raise ConfigError("PopulationTrainer needs at least one dataset")
+        dataset = datasets[0]
         if config.device.startswith("cuda") and not torch.cuda.is_available():
             raise ConfigError(f"device {config.device!r} requested but this torch build sees no CUDA GPU; "
                               "use device 'cpu'")
@@ -56,8 +62,8 @@ class PopulationTrainer:
         self.optimizer = torch.optim.Adam(list(self.params.buffers.values()), lr=config.lr, fused=True,
                                           capturable=config.cuda_graph)
         self._all_buffers = [*self.params.buffers.values(), *self.targets.buffers.values()]  # a frozen member keeps all
-        self.sampler = BatchSampler(dataset, seeds=seeds, batch_size=config.batch_size, device=config.device,
-                                    reward_to_go=config.reward_to_go)
+        self.sampler = BatchSampler(datasets, seeds=seeds, batch_size=config.batch_size, device=config.device,
+                                    reward_to_go=config.reward_to_go, member_datasets=[m.dataset for m in self.members])
         self.member_tensors = MemberTensors.from_members(self.members, device=config.device)
         self.update_rule = get_update_rule(config.method)
         bfloat16 = config.matmul_precision == "bfloat16"

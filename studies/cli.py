@@ -26,6 +26,7 @@ from studies.presets import DEFAULT_PRESET, load_preset, preset_names
 from studies.retry import DEFAULT_STORAGE_PATIENCE_S
 from studies.session import STORAGE_ENV, export_study, load_named_study, run_study
 from studies.spec import load_spec, spec_names
+from studies.timing import StageClock
 from studies.worker import DEFAULT_HEARTBEAT_S, DEFAULT_LEASE_S, DEFAULT_TRAINER, run_worker
 
 __all__ = ["DEFAULT_STUDY", "build_parser", "main"]
@@ -116,16 +117,19 @@ def _report_dir(args: argparse.Namespace, plan: StudyPlan) -> Path:
 
 def _run(args: argparse.Namespace) -> int:
     for plan in _plans(args):
+        clock = StageClock()
         csv_path = run_study(plan=plan, storage_url=args.storage, results_dir=args.results_dir,
                              workers=args.workers, lease_s=args.lease, heartbeat_s=args.heartbeat,
                              train=args.trainer, storage_patience_s=args.storage_patience,
-                             execution=execution_from_args(args))
+                             execution=execution_from_args(args), clock=clock)
         if args.command == "all":
             from studies.reporting import render_report, verdict_lines
 
-            index = render_report(plan=plan, scores_csv=csv_path, out_dir=_report_dir(args, plan))
+            with clock.stage("report"):
+                index = render_report(plan=plan, scores_csv=csv_path, out_dir=_report_dir(args, plan))
             print("claims:", *verdict_lines(index.parent), sep="\n")
             print(f"report: {index}")
+            print(clock.line())
     return 0
 
 

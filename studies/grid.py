@@ -47,9 +47,10 @@ class GridPoint:
         return json.dumps(self.params(), sort_keys=True)
 
     @property
-    def population(self) -> tuple[str, str, str, str | None]:
-        """Points with the same population key share network shapes and train together."""
-        return (self.task, self.quality, self.method, self.mixer)
+    def population(self) -> tuple[str, str, str | None]:
+        """Points with the same population key share network shapes and train together, whatever their dataset
+        quality (a merged population: each member samples its own quality's dataset)."""
+        return (self.task, self.method, self.mixer)
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> GridPoint:
@@ -90,15 +91,20 @@ def param_choices(plan: StudyPlan) -> dict[str, tuple]:
             "mixer": factors.mixer, "global_info": factors.global_info, "seed": tuple(range(plan.seeds))}
 
 
-def population_chunks(points: list[GridPoint], *, size: int) -> dict[GridPoint, str]:
-    """Assign each point a population id: points sharing shapes, in chunks of at most ``size`` members."""
+def population_chunks(points: list[GridPoint], *, size: int, by_quality: bool = False) -> dict[GridPoint, str]:
+    """Assign each point a population id: points sharing shapes (of every quality, or of one quality each when
+    ``by_quality``: budgets counted in epochs differ between datasets), in chunks of at most ``size`` members, as
+    few chunks as possible and of near-equal sizes."""
     groups: dict[tuple, list[GridPoint]] = {}
     for point in points:
-        groups.setdefault(point.population, []).append(point)
+        groups.setdefault((*point.population, point.quality if by_quality else None), []).append(point)
     labels: dict[GridPoint, str] = {}
-    for (task, quality, method, mixer), members in groups.items():
-        for start in range(0, len(members), size):
-            label = f"{task}/{quality}/{method}" + (f"-{mixer}" if mixer else "") + f"/{start // size}"
-            for point in members[start:start + size]:
+    for (task, method, mixer, quality), members in groups.items():
+        chunks = -(-len(members) // size)
+        bounds = [len(members) * k // chunks for k in range(chunks + 1)]
+        for index, (start, stop) in enumerate(zip(bounds, bounds[1:])):
+            label = (f"{task}/{method}" + (f"-{mixer}" if mixer else "") + (f"/{quality}" if quality else "")
+                     + f"/{index}")
+            for point in members[start:stop]:
                 labels[point] = label
     return labels

@@ -68,7 +68,7 @@ def enqueue_grid(study: optuna.Study, plan: StudyPlan) -> int:
     active = {t.user_attrs.get("point") for t in study.get_trials(deepcopy=False)
               if _is_settled(t) or t.state in (TrialState.WAITING, TrialState.RUNNING)}
     points = enumerate_grid(plan)
-    labels = population_chunks(points, size=plan.population_size)
+    labels = population_chunks(points, size=plan.population_size, by_quality=plan.epochs is not None)
     added = 0
     for point in points:
         if point.key not in active:

@@ -50,6 +50,9 @@ class RunOutcome:
     """Why the run diverged or failed."""
     config: dict[str, Any] | None = None
     """Resolved trainer config, member config and dataset of the run (provenance)."""
+    timing: dict[str, float] | None = None
+    """This run's share (1/M) of its population's seconds of training and of evaluation, and the steps trained,
+    in the call that finished it (``result.json``'s ``timing``; :mod:`studies.timing` sums them)."""
 
     def user_attrs(self) -> dict[str, Any]:
         """The outcome as trial user attributes (None-valued fields left out)."""
@@ -92,21 +95,32 @@ def _train_config(plan: StudyPlan, point: GridPoint, execution: Execution = CPU_
                        eval_every=eval_every, eval_episodes=plan.eval_episodes, **execution.train_options())
 
 
-def _member(point: GridPoint) -> MemberConfig:
+def _qualities(plan: StudyPlan, points: list[GridPoint]) -> list[str]:
+    """The dataset qualities of ``points``, in the plan's order: the population's datasets."""
+    present = {point.quality for point in points}
+    return [quality for quality in plan.qualities if quality in present]
+
+
+def _member(point: GridPoint, qualities: list[str]) -> MemberConfig:
     alpha = PLACEHOLDER_ALPHA if point.alpha is None else point.alpha
-    return MemberConfig(seed=point.seed, alpha=alpha, global_info=point.global_info is not False)
+    return MemberConfig(seed=point.seed, alpha=alpha, global_info=point.global_info is not False,
+                        dataset=qualities.index(point.quality))
 
 
 def population_dir(study_dir: Path, plan: StudyPlan, points: list[GridPoint], *,
                    transitions: int | None = None) -> Path:
     """Run directory named from the config and member list (never the clock, nor the worker's execution
-    options), so a retry resumes there on any worker."""
+    options), so a retry resumes there on any worker. A one-quality population's digest leaves the member
+    dataset index (always 0) out, as before merged populations existed."""
     config = _train_config(plan, points[0], transitions=transitions).to_dict()
-    members = [vars(_member(point)) for point in points]
+    qualities = _qualities(plan, points)
+    members = [vars(_member(point, qualities)) for point in points]
+    if len(qualities) == 1:
+        members = [{key: value for key, value in member.items() if key != "dataset"} for member in members]
     digest = hashlib.sha256(json.dumps([config, members], sort_keys=True).encode()).hexdigest()[:12]
     first = points[0]
     name = first.method + (f"-{first.mixer}" if first.mixer else "")
-    return Path(study_dir) / "runs" / first.quality / name / digest
+    return Path(study_dir) / "runs" / "+".join(qualities) / name / digest
 
 
 def _finite(value: float | None) -> float | None:
@@ -115,28 +129,35 @@ def _finite(value: float | None) -> float | None:
 
 def train_points(plan: StudyPlan, points: list[GridPoint], *, study_dir: Path,
                  execution: Execution = CPU_EAGER) -> list[RunOutcome]:
-    """Train ``points`` (same task, quality, method, mixer) as one population and evaluate each run."""
+    """Train ``points`` (same task, method, mixer; any qualities) as one population and evaluate each run; each
+    member samples its own quality's dataset."""
     from omiga.data import load_dataset
     from omiga.data.importers import observation_mode
     from omiga.evaluate import evaluate_population
     from omiga.train import train_population
 
     if len({point.population for point in points}) != 1:
-        raise ValueError("train_points needs points of one population (same task, quality, method, mixer)")
-    dataset = load_dataset(dataset_file(plan, points[0].quality))
-    transitions = len(dataset.rewards)
+        raise ValueError("train_points needs points of one population (same task, method, mixer)")
+    qualities = _qualities(plan, points)
+    if plan.epochs is not None and len(qualities) != 1:
+        raise ValueError("a plan whose budget counts epochs trains each quality as its own population")
+    datasets = [load_dataset(dataset_file(plan, quality)) for quality in qualities]
+    transitions = len(datasets[0].rewards) if plan.epochs is not None else None
     out_dir = population_dir(study_dir, plan, points, transitions=transitions)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    obs_mode = observation_mode(dataset.attrs)  # imported OMIGA MaMuJoCo data: the global mode's inputs
+    obs_mode = observation_mode(datasets[0].attrs)  # imported OMIGA MaMuJoCo data: the global mode's inputs
 
     def evaluate(policy, step: int):
         return evaluate_population(policy, task=plan.task, episodes=plan.eval_episodes, seed=1_000_003,
                                    backend=plan.backend, obs_mode=obs_mode)
 
     config = _train_config(plan, points[0], execution, transitions=transitions)
-    members = [_member(point) for point in points]
-    results = train_population(dataset, config=config, members=members, out_dir=out_dir, evaluate=evaluate)
+    members = [_member(point, qualities) for point in points]
+    results = train_population(datasets, config=config, members=members, out_dir=out_dir, evaluate=evaluate)
+    clock = json.loads((out_dir / "result.json").read_text())["timing"]
+    timing = {"train_s": clock["train_s"] / len(points), "eval_s": clock["eval_s"] / len(points),
+              "steps": clock["steps"]}
     outcomes = []
     for index, result in enumerate(results):
         score = _finite(result.final_return) if result.status == "ok" else None
@@ -147,5 +168,6 @@ def train_points(plan: StudyPlan, points: list[GridPoint], *, study_dir: Path,
             run_dir=str(out_dir), curve_path=str(out_dir / "result.json"), member_index=index,
             reason=result.reason or (None if status == "ok" else "no finite final evaluation"),
             config={"train": config.to_dict(), "member": vars(members[index]).copy(),
-                    "dataset": str(dataset_file(plan, points[0].quality)), "backend": plan.backend}))
+                    "dataset": str(dataset_file(plan, points[index].quality)), "backend": plan.backend},
+            timing=timing))
     return outcomes

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from studies.queue import enqueue_grid, reap_stale_trials
 from studies.retry import DEFAULT_STORAGE_PATIENCE_S
 from studies.runner import build_missing_datasets
 from studies.storage import dashboard_command, journal_path, mask_url, open_storage
+from studies.timing import StageClock, training_time
 from studies.worker import (
     DEFAULT_HEARTBEAT_S,
     DEFAULT_LEASE_S,
@@ -120,8 +122,12 @@ def _spawn_workers(*, plan: StudyPlan, storage_url: str | None, results_dir: Pat
 def run_study(*, plan: StudyPlan, storage_url: str | None, results_dir: Path, workers: int = 1,
               lease_s: float = DEFAULT_LEASE_S, heartbeat_s: float = DEFAULT_HEARTBEAT_S,
               train: PopulationTrain | str = DEFAULT_TRAINER, log: Callable[[str], None] = print,
-              storage_patience_s: float = DEFAULT_STORAGE_PATIENCE_S, execution: Execution = CPU_EAGER) -> Path:
-    """Run every trial of ``plan`` not yet finished (resuming), then export; return the scores.csv path."""
+              storage_patience_s: float = DEFAULT_STORAGE_PATIENCE_S, execution: Execution = CPU_EAGER,
+              clock: StageClock | None = None) -> Path:
+    """Run every trial of ``plan`` not yet finished (resuming), then export; return the scores.csv path.
+
+    At the end it logs the training rate and evaluation share of the runs finished in this call and the wall
+    time of each stage (into ``clock`` if given, so that a caller can add its own stages and log them again)."""
     if workers < 1:
         raise StudyError(f"--workers must be >= 1, got {workers}")
     if workers > 1 and not isinstance(train, str):
@@ -135,22 +141,29 @@ def run_study(*, plan: StudyPlan, storage_url: str | None, results_dir: Path, wo
     study_dir = results_dir / plan.study_name
     study.set_user_attr("command", " ".join(mask_url(arg) for arg in sys.argv))
     log(f"study {plan.study_name}: watch it with `{dashboard_command(url=storage_url, study_dir=study_dir)}`")
-    build_missing_datasets(plan, log=log)
+    clock = StageClock() if clock is None else clock
+    started = time.time()
+    with clock.stage("datasets"):
+        build_missing_datasets(plan, log=log)
     for number in reap_stale_trials(study, lease_s=lease_s):
         log(f"trial {number} was left running by a stopped worker; re-enqueued (resumes from its checkpoint)")
     added = enqueue_grid(study, plan)
     log(f"{added} trials enqueued; {trial_counts(study)}")
-    if workers == 1:
-        run_worker(study=study, plan=plan, study_dir=study_dir, train=train, lease_s=lease_s,
-                   heartbeat_s=heartbeat_s, log=log, execution=execution)
-    else:
-        _spawn_workers(plan=plan, storage_url=storage_url, results_dir=results_dir, workers=workers,
-                       lease_s=lease_s, heartbeat_s=heartbeat_s, trainer=train,
-                       storage_patience_s=storage_patience_s, execution=execution)
+    with clock.stage("training"):
+        if workers == 1:
+            run_worker(study=study, plan=plan, study_dir=study_dir, train=train, lease_s=lease_s,
+                       heartbeat_s=heartbeat_s, log=log, execution=execution)
+        else:
+            _spawn_workers(plan=plan, storage_url=storage_url, results_dir=results_dir, workers=workers,
+                           lease_s=lease_s, heartbeat_s=heartbeat_s, trainer=train,
+                           storage_patience_s=storage_patience_s, execution=execution)
     counts = trial_counts(study)
     if counts.get("running") or counts.get("waiting"):
         log(f"note: {counts.get('running', 0)} trials still running elsewhere, {counts.get('waiting', 0)} "
             "waiting; rerun this command (or `export`) once they finish")
-    csv_path = export_study(study, plan, results_dir=results_dir)
+    with clock.stage("export"):
+        csv_path = export_study(study, plan, results_dir=results_dir)
     log(f"scores: {csv_path} ({counts})")
+    log(training_time(study.get_trials(deepcopy=False), since=started).line())
+    log(clock.line())
     return csv_path

@@ -35,3 +35,13 @@ def test_the_runner_multiplies_operands_of_the_products_shapes(monkeypatch):
                                 dtype=torch.float32)
     step()
     assert shapes == [((2, 8, 9), (2, 9, 10)), ((2, 10, 12), (2, 12, 9))]
+
+
+def test_the_full_floor_counts_the_parameters_of_the_real_networks():
+    from benchmarks.step_floor import parameter_counts
+
+    trained, targets = parameter_counts(n_agents=2, obs_dim=3, state_dim=4, hidden=5, act_dim=1, mixer_hidden=6)
+    mlp = lambda inputs, out: (inputs + 2) * 5 + 5 + 5 * 5 + 5 + 5 * out + out  # [in, one-hot id] -> 5 -> 5 -> out
+    mixer = 4 * 6 + 6 + 6 * 2 + 2 + 6 + 1  # state -> 6, then the agents' weights and the offset
+    assert trained == {"pi": mlp(3, 2), "q": mlp(4, 1) + mixer, "v": mlp(3, 1)} == {"pi": 72, "q": 122, "v": 66}
+    assert targets == {"q": 122, "v": 66}

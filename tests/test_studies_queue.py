@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import subprocess
@@ -19,7 +20,7 @@ from studies.grid import GridPoint, enumerate_grid
 from studies.plan import Overrides, resolve_plan
 from studies.presets import load_preset
 from studies.queue import Heartbeat, claim_population, enqueue_grid, reap_stale_trials
-from studies.runner import RunOutcome, dataset_file, population_dir
+from studies.runner import RunOutcome, build_missing_datasets, dataset_file, population_dir, train_points
 from studies.session import open_plan_study, run_study, trial_counts
 from studies.spec import load_spec, parse_spec
 from studies.worker import run_worker
@@ -198,3 +199,37 @@ def test_run_dirs_are_named_from_the_config_not_the_clock(tmp_path: Path):
     assert first.parent == tmp_path / "runs" / "medium" / "omiga-linear"
     assert population_dir(tmp_path, plan, points[:2]) != first  # another member list: another checkpoint
     assert dataset_file(plan, "medium").parent.parent.name == f"episodes-{plan.dataset_episodes}"
+
+
+def test_train_points_trains_the_qualities_of_one_shape_as_one_population(tmp_path: Path):
+    plan = _plan(qualities=("good", "poor"), seeds=2, steps=10)
+    build_missing_datasets(plan, log=lambda _: None)
+    points = [p for p in enumerate_grid(plan) if p.method == "bc"]
+    assert {p.quality for p in points} == {"good", "poor"} and len({p.population for p in points}) == 1
+    outcomes = train_points(plan, points, study_dir=tmp_path / "study")
+    assert [o.config["dataset"] for o in outcomes] == [str(dataset_file(plan, p.quality)) for p in points]
+    assert [o.config["member"]["dataset"] for o in outcomes] == [plan.qualities.index(p.quality) for p in points]
+    (run_dir,) = {o.run_dir for o in outcomes}
+    assert Path(run_dir).parent.parent.name == "good+poor"
+    saved = json.loads(Path(outcomes[0].curve_path).read_text())
+    assert [d["quality"] for d in saved["provenance"]["datasets"]] == ["good", "poor"]
+    assert all([p["step"] for p in m["eval_curve"]] == [2, 4, 6, 8, 10] for m in saved["members"])  # 5 points
+
+
+def test_a_study_logs_its_training_rate_evaluation_share_and_stage_times(tmp_path: Path):
+    plan = _plan(study="global_info", qualities=("good", "poor"), seeds=1, steps=6)
+    lines: list[str] = []
+    run_study(plan=plan, storage_url=None, results_dir=tmp_path, log=lines.append)
+    n_runs = len(enumerate_grid(plan))
+    (training,) = [line for line in lines if line.startswith("training: ")]
+    match = re.fullmatch(r"training: (\d+) runs, (\d+) member-steps in ([\d.]+) s = ([\d.]+) member-steps/s; "
+                         r"evaluation ([\d.]+) s = ([\d.]+)% of training \+ evaluation", training)
+    assert match, training
+    assert (int(match[1]), int(match[2])) == (n_runs, n_runs * plan.steps)
+    steps, seconds = int(match[2]), float(match[3])  # seconds rounded to 0.1
+    assert steps / (seconds + 0.05) <= float(match[4]) <= steps / max(seconds - 0.05, 1e-9)
+    assert 0 < float(match[6]) < 100
+    assert re.fullmatch(r"wall time: datasets [\d.]+ s, training [\d.]+ s, export [\d.]+ s", lines[-1])
+    again: list[str] = []  # a rerun trains nothing, and says so
+    run_study(plan=plan, storage_url=None, results_dir=tmp_path, log=again.append)
+    assert "training: no run trained in this call" in again

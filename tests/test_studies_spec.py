@@ -167,6 +167,17 @@ def test_grid_every_point_once_and_bc_not_crossed():
         assert len(members) <= 5 and len({p.population for p in members}) == 1
 
 
+def test_populations_merge_the_qualities_of_one_task_in_near_equal_chunks():
+    plan = resolve_plan(spec=load_spec("ablation"), preset=load_preset("smoke"), task="toy_coop",
+                        overrides=Overrides(qualities=("good", "poor"), seeds=3))
+    points = [p for p in enumerate_grid(plan) if p.method == "bc"]  # 2 qualities x 3 seeds, one shape
+    labels = population_chunks(points, size=64)
+    assert len(set(labels.values())) == 1  # both qualities train in one population
+    small = list(population_chunks(points, size=4).values())
+    sizes = sorted(small.count(label) for label in set(small))
+    assert sizes == [3, 3]  # 6 points, at most 4 each: two chunks of 3, not 4 + 2
+
+
 def test_a_study_whose_methods_cannot_act_on_the_task_is_refused():
     continuous_only = [m for m in METHOD_NAMES if METHOD_ACTION_KINDS[m] == ("continuous",)]
     if not continuous_only:

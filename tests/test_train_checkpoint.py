@@ -123,7 +123,7 @@ def test_training_can_be_extended_from_a_finished_checkpoint(discrete_dataset, t
 def test_checkpoint_loads_with_weights_only(discrete_dataset, tmp_path):
     train_population(discrete_dataset, config=_config(steps=10, eval_every=0), members=MEMBERS, out_dir=tmp_path)
     state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
-    assert state["members"][1] == {"seed": 3, "alpha": 4.0, "global_info": False}
+    assert state["members"][1] == {"seed": 3, "alpha": 4.0, "global_info": False, "dataset": 0}
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temp file
 
 
