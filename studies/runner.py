@@ -20,7 +20,8 @@ from studies.execution import CPU_EAGER, Execution
 from studies.grid import GridPoint
 from studies.plan import StudyPlan
 
-__all__ = ["RunOutcome", "build_missing_datasets", "dataset_file", "population_dir", "train_points"]
+__all__ = ["RunOutcome", "build_missing_datasets", "check_plan_datasets", "dataset_file", "population_dir",
+           "train_points"]
 
 PLACEHOLDER_ALPHA = 1.0
 """α handed to the trainer for methods that ignore it (bc); never reported."""
@@ -81,6 +82,19 @@ def build_missing_datasets(plan: StudyPlan, *, log=print) -> list[Path]:
                       backend=plan.backend)
         built.append(path)
     return built
+
+
+def check_plan_datasets(plan: StudyPlan, *, missing_ok: bool = False) -> None:
+    """Load every dataset of the plan (schema validation) and check it fits the task's environment on the plan's
+    backend, before any trial is claimed; ``missing_ok``: skip datasets not on disk (a custom trainer's affair)."""
+    from omiga.data import load_dataset
+    from omiga.data.task_fit import check_dataset_fits_task
+
+    for quality in plan.qualities:
+        path = dataset_file(plan, quality)
+        if missing_ok and not path.exists():
+            continue
+        check_dataset_fits_task(load_dataset(path), where=path, task=plan.task, backend=plan.backend)
 
 
 def _train_config(plan: StudyPlan, point: GridPoint, execution: Execution = CPU_EAGER) -> TrainConfig:

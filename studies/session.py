@@ -23,7 +23,7 @@ from studies.export import scores_frame, write_scores
 from studies.plan import StudyPlan
 from studies.queue import enqueue_grid, reap_stale_trials
 from studies.retry import DEFAULT_STORAGE_PATIENCE_S
-from studies.runner import build_missing_datasets
+from studies.runner import build_missing_datasets, check_plan_datasets
 from studies.storage import dashboard_command, journal_path, mask_url, open_storage
 from studies.worker import (
     DEFAULT_HEARTBEAT_S,
@@ -134,6 +134,7 @@ def run_study(*, plan: StudyPlan, storage_url: str | None, results_dir: Path, wo
     study.set_user_attr("command", " ".join(mask_url(arg) for arg in sys.argv))
     log(f"study {plan.study_name}: watch it with `{dashboard_command(url=storage_url, study_dir=study_dir)}`")
     build_missing_datasets(plan, log=log)
+    check_plan_datasets(plan)  # a dataset that does not fit the task fails now, not after training
     for number in reap_stale_trials(study, lease_s=lease_s):
         log(f"trial {number} was left running by a stopped worker; re-enqueued (resumes from its checkpoint)")
     added = enqueue_grid(study, plan)

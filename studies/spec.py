@@ -17,6 +17,7 @@ from typing import Any
 from omiga.config import METHOD_NAMES, MIXER_NAMES
 from omiga.errors import UnknownNameError
 from omiga.tasks import get_task
+from studies.claims import check_claim
 from studies.errors import StudyError
 
 __all__ = [
@@ -44,11 +45,21 @@ def reject_unknown_keys(where: str, values: Mapping[str, Any], valid: tuple[str,
                          f"valid keys: {', '.join(valid)}")
 
 
+_LEVEL_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "method": ((str,), "names (strings)"), "alpha": ((int, float), "finite numbers > 0"),
+    "mixer": ((str,), "names (strings)"), "global_info": ((bool,), "true or false"),
+}
+
+
 def _levels(where: str, name: str, values: Any) -> tuple:
     if not isinstance(values, (list, tuple)):
         raise StudyError(f"{where}: factors.{name} must be a list of levels, got {values!r}")
     if not values:
         raise StudyError(f"{where}: factors.{name} is empty, so the grid is empty; give at least one level")
+    types, wanted = _LEVEL_TYPES.get(name, ((str, int, float, bool), "plain values"))
+    for value in values:  # strictly typed: no "false" for false, no [1.0] for 1.0
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise StudyError(f"{where}: factors.{name} levels must be {wanted}, got {value!r}")
     if len(set(values)) != len(values):
         raise StudyError(f"{where}: factors.{name} repeats a level: {list(values)}")
     return tuple(values)
@@ -135,11 +146,18 @@ class StudySpec:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise StudyError(f"{where}: {name} must be an integer >= 1, got {value!r}")
+        if not isinstance(self.description, str):
+            raise StudyError(f"{where}: description must be a string, got {self.description!r}")
+        for key in ("tasks", "qualities"):
+            for item in getattr(self, key):
+                if not isinstance(item, str):
+                    raise StudyError(f"{where}: {key} must be a list of names (strings), got {item!r}")
         for task in self.tasks:
             get_task(task)  # UnknownNameError listing the known tasks
-        for claim in self.claims:
+        for number, claim in enumerate(self.claims, start=1):
             if not isinstance(claim, Mapping) or not isinstance(claim.get("kind"), str):
                 raise StudyError(f"{where}: each [[claims]] entry needs a string 'kind', got {claim!r}")
+            check_claim(claim, where=f"{where}: claim {number}")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (recorded in the Optuna study for provenance and remote workers)."""

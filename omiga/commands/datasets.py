@@ -10,7 +10,10 @@ import numpy as np
 
 from omiga.data.io import dataset_digest, load_dataset, read_dataset_file
 from omiga.data.schema import ARRAY_FIELDS, OfflineDataset, legacy_backend
+from omiga.data.task_fit import check_dataset_fits_task
 from omiga.data.validate import validate_dataset
+from omiga.errors import ConfigError, DatasetError
+from omiga.paths import check_output_file
 
 __all__ = ["register"]
 
@@ -49,6 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="environment steps of the SAC behaviour learner (default 300000, 1-2.5 h on 2 cores)")
     options.add_argument("--max-episode-steps", type=int, default=None, metavar="N",
                          help="episode time limit in steps, at most 1000 (default 1000; shorter for smoke builds)")
+    build.add_argument("--allow-large", action="store_true", help="allow --episodes / --sac-steps past omiga.limits")
     where = build.add_mutually_exclusive_group()
     where.add_argument("--out", type=Path, default=None, help="file to write")
     where.add_argument("--cache-dir", type=Path, default=None,
@@ -88,8 +92,15 @@ def run_import(args: argparse.Namespace) -> int:
     from omiga.tasks import get_task
 
     task = get_task(args.task).name
+    if not args.source.exists():
+        raise DatasetError(f"import source {args.source} does not exist: check the path")
+    check_output_file(args.out, inputs=[args.source])
+    if args.source.is_dir() and args.out.absolute().resolve().is_relative_to(args.source.absolute().resolve()):
+        raise ConfigError(f"--out {args.out} lies inside the source directory {args.source}; write the canonical "
+                          "file elsewhere, so the source stays as it was")
     dataset = import_dataset(args.source, format=args.format, task=task, quality=args.quality,
                              trust_pickle=args.trust_pickle)
+    check_dataset_fits_task(dataset, where=f"the data imported from {args.source}", task=task)
     path = save_dataset(dataset, args.out)
     print(f"imported {args.source} ({args.format}) -> {path}")
     print(_summary(dataset))
@@ -98,10 +109,16 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_build(args: argparse.Namespace) -> int:
     """Build a dataset with the task's behaviour policy and print where it went and how long it took."""
+    from omiga.limits import check_size
     from omiga.tasks import build_dataset, dataset_path
 
+    if args.episodes is not None:
+        check_size("--episodes", args.episodes, kind="episodes", allow_large=args.allow_large)
+    if args.sac_steps is not None:
+        check_size("--sac-steps", args.sac_steps, kind="sac_steps", allow_large=args.allow_large)
     path = args.out or dataset_path(args.task, quality=args.quality, cache_dir=args.cache_dir,
                                     backend=args.backend)
+    check_output_file(path, option="--out" if args.out else "the dataset cache path")
     start = time.perf_counter()
     path = build_dataset(args.task, quality=args.quality, episodes=args.episodes, seed=args.seed, path=path,
                          backend=args.backend, behavior_checkpoint=args.behavior_checkpoint,
