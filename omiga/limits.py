@@ -18,6 +18,7 @@ LIMITS: dict[str, int] = {
     "episodes": 1_000_000,  # episodes of a built dataset
     "grid": 100_000,  # runs of one study (grid points × seeds)
     "sac_steps": 100_000_000,  # environment steps of the SAC behaviour learner
+    "workers": 256,  # local worker processes of one study
     "steps": 100_000_000,  # gradient steps per run (the paper's are 10^6 at most)
 }
 

@@ -21,6 +21,7 @@ from omiga.boundary import add_debug_options, run_command
 from omiga.errors import OmigaError
 from studies.errors import StudyError
 from studies.execution import add_execution_options, execution_from_args
+from omiga.limits import check_size
 from omiga.paths import check_output_dir
 from studies.plan import Overrides, StudyPlan, check_plan_sizes, resolve_plan
 from studies.presets import DEFAULT_PRESET, load_preset, preset_names
@@ -105,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _plans(args: argparse.Namespace) -> list[StudyPlan]:
     spec = load_spec(args.study)
     preset = load_preset(args.preset)
+    if args.task is not None and not args.task:
+        raise StudyError("--task is empty; give a task name, or several comma-separated (e.g. --task toy_coop)")
     tasks = args.task or spec.tasks
     if not tasks:
         raise StudyError(f"study {spec.name!r} names no task; pass --task (e.g. --task smac_corridor)")
@@ -123,6 +126,7 @@ def _report_dir(args: argparse.Namespace, plan: StudyPlan) -> Path:
 
 def _run(args: argparse.Namespace) -> int:
     plans = _plans(args)
+    check_size("--workers", args.workers, kind="workers", allow_large=args.allow_large)
     check_output_dir(args.results_dir, option="--results-dir")
     if args.command == "all":  # the report's directory is checked before any training too
         from reports.files import check_report_dir

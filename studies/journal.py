@@ -32,9 +32,18 @@ def _damage(line: bytes) -> str | None:
         record = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         return f"not JSON: {type(error).__name__} at column {getattr(error, 'colno', '?')}"
-    if not isinstance(record, dict) or not isinstance(record.get("op_code"), int):
-        return "JSON, but not an Optuna journal record (no integer op_code)"
+    if not isinstance(record, dict) or record.get("op_code") not in _OP_CODES or "worker_id" not in record:
+        return "JSON, but not an Optuna journal record (a known op_code and a worker_id)"
     return None
+
+
+def _op_codes() -> frozenset[int]:
+    from optuna.storages.journal._storage import JournalOperation
+
+    return frozenset(int(op.value) for op in JournalOperation)
+
+
+_OP_CODES = _op_codes()
 
 
 def _read(journal: Path) -> bytes:

@@ -20,10 +20,11 @@ from optuna.trial import TrialState
 from studies.errors import StudyError
 from studies.execution import CPU_EAGER, Execution
 from studies.export import scores_frame, write_scores
+from studies.journal import check_journal
 from studies.plan import StudyPlan
 from studies.queue import enqueue_grid, reap_stale_trials
 from studies.retry import DEFAULT_STORAGE_PATIENCE_S
-from studies.runner import build_missing_datasets, check_plan_datasets
+from studies.runner import build_missing_datasets, check_plan_buildable, check_plan_datasets
 from studies.storage import dashboard_command, journal_path, mask_url, open_storage
 from studies.worker import (
     DEFAULT_HEARTBEAT_S,
@@ -93,8 +94,11 @@ def trial_counts(study: optuna.Study) -> dict[str, int]:
 
 
 def export_study(study: optuna.Study, plan: StudyPlan, *, results_dir: Path) -> Path:
-    """Write results/<study>/scores.csv and .parquet; return the csv path."""
-    csv_path, _ = write_scores(scores_frame(study, plan), out_dir=Path(results_dir) / plan.study_name)
+    """Write results/<study>/scores.csv and .parquet; return the csv path. A journal found sound is backed up."""
+    study_dir = Path(results_dir) / plan.study_name
+    csv_path, _ = write_scores(scores_frame(study, plan), out_dir=study_dir)
+    if journal_path(study_dir).is_file():
+        check_journal(journal_path(study_dir))
     return csv_path
 
 
@@ -127,6 +131,7 @@ def run_study(*, plan: StudyPlan, storage_url: str | None, results_dir: Path, wo
     resolve_trainer(train)  # fail before any work when it cannot be imported
     check_lease(lease_s=lease_s, heartbeat_s=heartbeat_s)
     execution.check(plan)
+    check_plan_buildable(plan)
     results_dir = Path(results_dir)
     study = open_plan_study(plan=plan, storage_url=storage_url, results_dir=results_dir, workers=workers,
                             storage_patience_s=storage_patience_s)

@@ -204,13 +204,19 @@ def load_spec(name_or_path: str | Path) -> StudySpec:
     """Load a built-in study by name, or a spec file by path (``*.toml``)."""
     text = str(name_or_path)
     path = Path(text) if text.endswith(".toml") else SPEC_DIR / f"{text}.toml"
+    if path.is_dir():
+        raise StudyError(f"study spec {text} is a directory; give the .toml file itself")
     if not path.is_file():
         if text.endswith(".toml"):
             raise StudyError(f"study spec file {text} does not exist; give an existing .toml file")
         raise StudyError(f"unknown study {text!r}; built-in studies: {', '.join(spec_names())} "
                          "(or give the path of a .toml spec)")
     try:
-        values = tomllib.loads(path.read_text())
+        values = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise StudyError(f"study spec {path}: invalid TOML ({error}); fix the syntax") from None
+    except UnicodeDecodeError:
+        raise StudyError(f"study spec {path} is not UTF-8 text; give a TOML file") from None
+    except OSError as error:
+        raise StudyError(f"cannot read study spec {path}: {error.strerror or error}; make it readable") from None
     return parse_spec(values, name=path.stem)

@@ -78,6 +78,9 @@ def check_storage_url(url: str, *, workers: int = 1) -> None:
         if header and header != _SQLITE_HEADER:
             raise StudyError(f"--storage {url}: {path} is not an SQLite database file; name another file (it is "
                              "created when missing) or omit --storage for the journal file")
+    elif not path.parent.is_dir():
+        raise StudyError(f"--storage {url}: the directory {path.parent} of the SQLite file does not exist (SQLite "
+                         f"creates the file, not its directory); create it with `mkdir -p {path.parent}`")
     else:
         check_output_file(path, option=f"--storage {url}: the SQLite file")
 

@@ -61,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    """Print a dataset's summary; exit 0 when it is valid, 1 when it has problems."""
+    """Print a dataset's summary; exit 0 when it is valid and fits its task's environment, 1 otherwise."""
     arrays, attrs = read_dataset_file(args.path)
     problems = validate_dataset(arrays, attrs=attrs)
     print(f"dataset  {args.path}")
@@ -76,9 +76,15 @@ def run_info(args: argparse.Namespace) -> int:
         array = arrays.get(name)
         print(f"  {name:<14}{'absent' if array is None else f'{list(array.shape)} {array.dtype}'}")
     if not problems:
-        print(_summary(load_dataset(args.path)))
-        print("validation: OK")
-        return 0
+        dataset = load_dataset(args.path)
+        print(_summary(dataset))
+        try:
+            check_dataset_fits_task(dataset, where=args.path)
+        except DatasetError as error:  # schema-valid, but not data of its task
+            problems = [str(error)]
+        else:
+            print("validation: OK")
+            return 0
     print(f"validation: INVALID ({len(problems)} problem{'s' * (len(problems) > 1)})")
     for problem in problems:
         print(f"  - {problem}")

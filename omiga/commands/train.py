@@ -126,6 +126,7 @@ def _check_sizes(args: argparse.Namespace, n_members: int) -> None:
     from omiga.limits import check_size
 
     for option, value, kind in (("--hidden", args.hidden, "hidden"), ("--batch-size", args.batch_size, "batch_size"),
+                                ("--steps", args.steps, "steps"),
                                 ("--eval-episodes", args.eval_episodes, "eval_episodes"),
                                 ("members (len(--alpha) x len(--seeds))", n_members, "members")):
         check_size(option, value, kind=kind, allow_large=args.allow_large)
