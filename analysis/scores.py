@@ -65,13 +65,10 @@ def _read_table(source: pd.DataFrame | str | Path) -> pd.DataFrame:
     if path.suffix not in (".csv", ".parquet"):
         raise ScoresTableError(f"scores table {path} has suffix {path.suffix!r}: write it as .csv or .parquet")
     try:
-        with open(path, "rb"):
-            pass
-    except OSError as error:  # permission denied is not "truncated"
+        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except PermissionError as error:  # permission denied is not "truncated"
         raise ScoresTableError(f"scores table {path} cannot be opened: {error.strerror or error}; make it readable "
                                "(chmod / chown) or copy it somewhere readable") from None
-    try:
-        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
     except Exception as error:  # noqa: BLE001 - pandas/pyarrow raise many types for an unreadable file
         detail = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
         raise ScoresTableError(

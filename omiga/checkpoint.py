@@ -10,7 +10,8 @@ from typing import Any, BinaryIO
 import torch
 
 from omiga.atomic import write_atomic
-from omiga.errors import ConfigError, os_error_fix
+from omiga.errors import ConfigError
+from omiga.paths import check_input_file
 
 __all__ = ["load_checkpoint", "save_checkpoint", "write_json_atomic"]
 
@@ -30,15 +31,8 @@ def save_checkpoint(payload: dict[str, Any], path: Path) -> None:
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
     """Load a checkpoint written by :func:`save_checkpoint` (``weights_only=True``, onto the CPU)."""
-    if Path(path).is_dir():
-        raise ConfigError(f"checkpoint {path} is a directory, where the run's checkpoint file belongs; move it away "
-                          "or use a fresh --out directory")
-    try:
-        with open(path, "rb"):
-            pass
-    except OSError as error:  # permission denied is not "corrupted"
-        raise ConfigError(f"cannot open checkpoint {path}: {error.strerror or error}; "
-                          f"{os_error_fix(error, elsewhere='use a fresh --out directory')}") from None
+    check_input_file(path, what="checkpoint", directory_fix="move it away or use a fresh --out directory",
+                     elsewhere="use a fresh --out directory")
     try:
         return torch.load(Path(path), map_location="cpu", weights_only=True)
     except Exception as error:  # corrupt or foreign file, or pickled objects that weights_only refuses

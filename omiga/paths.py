@@ -1,4 +1,6 @@
-"""Output paths checked before any work: writable, the right kind (file or directory), never an input.
+"""Paths checked before any work: outputs writable, of the right kind (file or directory) and never an input;
+inputs readable files (:func:`check_input_file`: a directory or a permission problem is named as such, never as
+"corrupted" or "does not exist").
 
 Each check raises `~omiga.errors.ConfigError` naming the option, the path, the problem and the fix. Nothing is
 created: writability is probed with a temporary file in the nearest existing directory, which is removed again
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from omiga.errors import ConfigError, os_error_fix
 
-__all__ = ["check_output_dir", "check_output_file", "same_path"]
+__all__ = ["check_input_file", "check_output_dir", "check_output_file", "same_path"]
 
 
 def same_path(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
@@ -27,6 +29,21 @@ def same_path(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     except OSError:
         pass
     return a.resolve() == b.resolve()
+
+
+def check_input_file(path: str | os.PathLike[str], *, what: str, directory_fix: str, elsewhere: str,
+                     error: type[Exception] = ConfigError) -> Path:
+    """``path`` (which exists) is a file this process can open; else ``error`` naming the real cause and the fix."""
+    path = Path(path)
+    if path.is_dir():
+        raise error(f"{what} {path} is a directory, not a file: {directory_fix}")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as problem:  # permission denied is not "corrupted"
+        raise error(f"cannot open {what} {path}: {problem.strerror or problem}; "
+                    f"{os_error_fix(problem, elsewhere=elsewhere)}") from None
+    return path
 
 
 def _nearest_existing(path: Path, option: str) -> Path:

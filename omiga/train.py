@@ -74,8 +74,9 @@ def _check_same_dataset(recorded: object, digest: str, path: Path) -> None:
     recorded pass)."""
     if recorded is not None and recorded != digest:
         raise ConfigError(f"{path} was written by a run on a different dataset (sha256 of its arrays "
-                          f"{str(recorded)[:12]}..., this dataset's {digest[:12]}...): training here would mix two datasets' "
-                          "runs in one directory; use a fresh --out directory, or pass the dataset it was trained on")
+                          f"{str(recorded)[:12]}..., this dataset's {digest[:12]}...): training here would mix two "
+                          "datasets' runs in one directory; use a fresh --out directory, or pass the dataset it was "
+                          "trained on")
 
 
 def _check_resumable(state: dict, config: TrainConfig, members: Sequence[MemberConfig], path: Path,

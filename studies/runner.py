@@ -20,8 +20,8 @@ from studies.execution import CPU_EAGER, Execution
 from studies.grid import GridPoint
 from studies.plan import StudyPlan
 
-__all__ = ["RunOutcome", "build_missing_datasets", "check_plan_buildable", "check_plan_datasets", "dataset_file", "population_dir",
-           "train_points"]
+__all__ = ["RunOutcome", "build_missing_datasets", "check_plan_buildable", "check_plan_datasets", "dataset_file",
+           "population_dir", "train_points"]
 
 PLACEHOLDER_ALPHA = 1.0
 """α handed to the trainer for methods that ignore it (bc); never reported."""

@@ -4,7 +4,8 @@ one ``error:`` line that is a foreseen, typed error (not the boundary's "unexpec
 and nothing stored changed (every file under the working directory byte-identical, no file or directory added).
 
 The command lines run in-process through their ``main(argv)``; a few subprocess cases check the same through
-``python -m``. Examples are derandomised (the same cases on every run) and few per property, to stay fast.
+``python -m``. Examples are derandomised (the same cases on every run) and few per property, to stay fast;
+``OMIGA_PROPERTY_EXAMPLES=500`` hunts with that many random ones per property.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ import uuid
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from test_reliability_inputs import _write_raw
 
 from omiga.cli import main as omiga_main
 from omiga.data import load_dataset, make_synthetic_dataset, save_dataset
@@ -98,16 +100,6 @@ def _scratch(root: Path, name: str) -> Path:
 
 
 # -- datasets --------------------------------------------------------------------------------------------------
-
-def _write_raw(path: Path, arrays: dict, attrs: dict) -> None:
-    with h5py.File(path, "w") as file:
-        for name, array in arrays.items():
-            if array is not None:
-                file.create_dataset(name, data=array)
-        for key, value in attrs.items():
-            if value is not None:
-                file.attrs[key] = value
-
 
 def _index(draw, array: np.ndarray) -> tuple[int, ...]:
     return tuple(draw(st.integers(0, n - 1)) for n in array.shape)

@@ -66,6 +66,15 @@ def _variant(source: Path, path: Path, **changes) -> Path:
                                                    backend=attrs.backend), path)
 
 
+def _scores_csv(path: Path, *, bonus: float) -> Path:
+    """Six toy_coop runs, global_info on and off; global_info scores ``bonus`` more."""
+    path.write_text("task,backend,quality,method,alpha,mixer,global_info,seed,steps,score,win_rate,"
+                    "normalized_score,status\n" + "".join(
+                        f"toy_coop,toy,medium,omiga,1,linear,{g},{s},40,{s + 1 + bonus * (g == 'true'):g},,0.5,ok\n"
+                        for g in ("true", "false") for s in range(3)))
+    return path
+
+
 def _train(dataset: Path, out: Path, *extra: str) -> list[str]:
     return ["train", "--dataset", str(dataset), "--alpha", "1", "--steps", "2", "--out", str(out), "--no-progress",
             *extra]
@@ -122,11 +131,7 @@ def test_studies_all_refuses_a_bad_claim_before_training(claim, message, tmp_pat
 
 
 def test_a_truthy_string_in_a_reports_claim_is_refused(tmp_path, capsys):
-    scores = tmp_path / "scores.csv"
-    scores.write_text("task,backend,quality,method,alpha,mixer,global_info,seed,steps,score,win_rate,"
-                      "normalized_score,status\n" + "".join(
-                          f"toy_coop,toy,medium,omiga,1,linear,{g},{s},40,{s + 1},,0.5,ok\n"
-                          for g in ("true", "false") for s in range(3)))
+    scores = _scores_csv(tmp_path / "scores.csv", bonus=0)
     claims = tmp_path / "claims.toml"
     claims.write_text('[[claims]]\nkind = "improves"\na = { global_info = "false" }\nb = { global_info = true }\n')
     with pytest.raises(SystemExit) as exited:
@@ -262,11 +267,7 @@ def test_import_never_writes_over_its_source(tmp_path, capsys):
 def test_a_write_failure_mid_report_leaves_the_old_report_whole(tmp_path, monkeypatch, capsys):
     import reports.build
 
-    scores = tmp_path / "scores.csv"
-    scores.write_text("task,backend,quality,method,alpha,mixer,global_info,seed,steps,score,win_rate,"
-                      "normalized_score,status\n" + "".join(
-                          f"toy_coop,toy,medium,omiga,1,linear,{g},{s},40,{s + 1 + (g == 'true')},,0.5,ok\n"
-                          for g in ("true", "false") for s in range(3)))
+    scores = _scores_csv(tmp_path / "scores.csv", bonus=1)
     out = tmp_path / "report"
     assert reports_main(["build", "--scores", str(scores), "--out", str(out), "--reps", "10"]) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -307,11 +308,11 @@ def test_a_report_never_replaces_a_directory_that_is_not_a_report(where, tmp_pat
 # -- the right cause in every message ----------------------------------------------------------------------------
 
 def test_permission_denied_is_not_called_corrupted(toy, tmp_path, monkeypatch, capsys):
-    import omiga.data.io
+    import omiga.paths
 
     def denied(path, *args, **kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
-    monkeypatch.setattr(omiga.data.io, "open", denied, raising=False)
+    monkeypatch.setattr(omiga.paths, "open", denied, raising=False)
     assert omiga_main(_train(toy, tmp_path / "out")) == 2
     err = _one_error(capsys)
     assert f"error: cannot open dataset file {toy}: Permission denied; give yourself access" in err
@@ -320,7 +321,7 @@ def test_permission_denied_is_not_called_corrupted(toy, tmp_path, monkeypatch, c
 
 def test_a_directory_is_not_called_missing(tmp_path, capsys):
     assert omiga_main(_train(tmp_path, tmp_path / "out")) == 2
-    assert f"error: {tmp_path} is a directory, not a dataset file" in _one_error(capsys)
+    assert f"error: dataset file {tmp_path} is a directory, not a file: pass the .h5 file" in _one_error(capsys)
     with pytest.raises(SystemExit):
         reports_main(["build", "--scores", str(tmp_path), "--out", str(tmp_path / "r")])
     assert f"scores table {tmp_path} is a directory" in _one_error(capsys)
@@ -371,3 +372,15 @@ def test_debug_is_accepted_before_and_after_the_command(cli, tmp_path, monkeypat
             main(debug)
         assert not isinstance(raised.value, SystemExit)
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_an_unreadable_scores_table_is_not_called_truncated(tmp_path, monkeypatch, capsys):
+    def denied(path, *args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+    monkeypatch.setattr(pd, "read_csv", denied)
+    scores = _scores_csv(tmp_path / "scores.csv", bonus=0)
+    with pytest.raises(SystemExit):
+        reports_main(["build", "--scores", str(scores), "--out", str(tmp_path / "r")])
+    err = _one_error(capsys)
+    assert f"scores table {scores} cannot be opened: Permission denied; make it readable" in err
+    assert "truncated" not in err

@@ -20,7 +20,8 @@ import numpy as np
 from omiga.atomic import write_atomic
 from omiga.data.schema import ARRAY_FIELDS, DatasetAttrs, OfflineDataset, legacy_backend
 from omiga.data.validate import validate_dataset
-from omiga.errors import DatasetError, os_error_fix
+from omiga.errors import DatasetError
+from omiga.paths import check_input_file
 
 __all__ = ["dataset_digest", "load_dataset", "read_dataset_file", "save_dataset", "validate_file"]
 
@@ -49,18 +50,12 @@ def read_dataset_file(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarra
     Raises DatasetError when the file is missing, not HDF5, truncated or otherwise unreadable.
     """
     path = Path(path)
-    if path.is_dir():
-        raise DatasetError(f"{path} is a directory, not a dataset file: pass the .h5 file itself (e.g. one of "
-                           f"{', '.join(sorted(p.name for p in path.glob('*.h5'))[:3]) or 'the .h5 files inside it'})")
-    if not path.is_file():
+    if not path.exists():
         raise DatasetError(f"no dataset file at {path}: check the path, or build the dataset with "
                            "`python -m omiga datasets build --task T --quality Q`")
-    try:
-        with open(path, "rb"):
-            pass
-    except OSError as error:  # permission denied is not "corrupted"
-        raise DatasetError(f"cannot open dataset file {path}: {error.strerror or error}; "
-                           f"{os_error_fix(error, elsewhere='copy it somewhere readable')}") from None
+    inside = ", ".join(sorted(p.name for p in path.glob("*.h5"))[:3]) if path.is_dir() else ""
+    check_input_file(path, what="dataset file", error=DatasetError, elsewhere="copy it somewhere readable",
+                     directory_fix=f"pass the .h5 file itself (e.g. one of {inside or 'the .h5 files inside it'})")
     try:
         with h5py.File(path, "r") as file:
             arrays = {name: file[name][()] for name in ARRAY_FIELDS if name in file}
