@@ -52,7 +52,7 @@ def _nearest_existing(path: Path, option: str) -> Path:
         if parent.exists():
             if not parent.is_dir():
                 raise ConfigError(f"{option} {path}: {parent} is a file, not a directory; move that file away or "
-                                  f"choose another {option}")
+                                  f"choose another path for {option}")
             return parent
     raise ConfigError(f"{option} {path}: no directory above it exists")  # pragma: no cover - / always exists
 
@@ -62,7 +62,7 @@ def _probe_writable(directory: Path, *, path: Path, option: str) -> None:
         handle, name = tempfile.mkstemp(dir=directory, prefix=".omiga-write-probe.")
     except OSError as error:
         raise ConfigError(f"{option} {path}: cannot write in {directory} ({error.strerror or error}); "
-                          f"{os_error_fix(error, elsewhere=f'choose another {option}')}") from None
+                          f"{os_error_fix(error, elsewhere=f'choose another path for {option}')}") from None
     os.close(handle)
     os.unlink(name)
 
@@ -72,10 +72,10 @@ def _refuse_inputs(path: Path, inputs: Iterable[str | os.PathLike[str]], option:
         source = Path(source)
         if same_path(path, source):
             raise ConfigError(f"{option} {path} is the input {source} itself: writing there would destroy it; "
-                              f"choose another {option}")
+                              f"choose another path for {option}")
         if contains and source.absolute().resolve().is_relative_to(path.absolute().resolve()):
             raise ConfigError(f"{option} {path} contains the input {source}, which writing the output would "
-                              f"replace; choose another {option}")
+                              f"replace; choose another path for {option}")
 
 
 def check_output_file(path: str | os.PathLike[str], *, option: str = "--out",

@@ -32,17 +32,18 @@ class ReportWriteError(Exception):
                          "written before are intact)")
 
 
-def check_report_dir(out_dir: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = ()) -> Path:
+def check_report_dir(out_dir: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = (),
+                     option: str = "--out") -> Path:
     """``out_dir`` may be replaced by a report: writable, holds no input, and is new, empty or a report already
     (an ``index.html`` and no subdirectory), since building swaps the whole directory."""
-    out = check_output_dir(out_dir, inputs=inputs)
+    out = check_output_dir(out_dir, inputs=inputs, option=option)
     if out.is_dir():
         entries = list(out.iterdir())
         foreign = [p.name for p in entries if p.is_dir()] or ([] if (out / "index.html").is_file() or not entries
                                                               else [p.name for p in entries][:3])
         if foreign:
             raise ConfigError(
-                f"--out {out} holds {', '.join(sorted(foreign)[:3])}, which is not a report; a report replaces its "
+                f"{option} {out} holds {', '.join(sorted(foreign)[:3])}, which is not a report; a report replaces its "
                 "directory whole, so choose a new or empty directory (or a previous report's)")
     return out
 

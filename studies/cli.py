@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -132,7 +133,7 @@ def _run(args: argparse.Namespace) -> int:
         from reports.files import check_report_dir
 
         for plan in plans:
-            check_report_dir(_report_dir(args, plan))
+            check_report_dir(_report_dir(args, plan), option="the report directory (under --reports-dir)")
     for plan in plans:
         csv_path = run_study(plan=plan, storage_url=args.storage, results_dir=args.results_dir,
                              workers=args.workers, lease_s=args.lease, heartbeat_s=args.heartbeat,
@@ -147,7 +148,16 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_study_name(name: str) -> str:
+    """A full study name is one directory name under --results-dir: no path, no '..'."""
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name) or ".." in name:
+        raise StudyError(f"--name {name!r} is not a study name (letters, digits, '_', '-', '.'; no path); give the "
+                         "name `python -m studies run` printed, e.g. ablation-toy_coop-smoke")
+    return name
+
+
 def _worker(args: argparse.Namespace) -> int:
+    _check_study_name(args.name)
     check_output_dir(args.results_dir, option="--results-dir")
     study, plan = load_named_study(name=args.name, storage_url=args.storage, results_dir=args.results_dir,
                                    storage_patience_s=args.storage_patience)
@@ -160,7 +170,7 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    names = [args.name] if args.name else [plan.study_name for plan in _plans(args)]
+    names = [_check_study_name(args.name)] if args.name is not None else [plan.study_name for plan in _plans(args)]
     for name in names:
         study, plan = load_named_study(name=name, storage_url=args.storage, results_dir=args.results_dir,
                                        storage_patience_s=args.storage_patience)

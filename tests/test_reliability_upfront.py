@@ -384,3 +384,13 @@ def test_an_unreadable_scores_table_is_not_called_truncated(tmp_path, monkeypatc
     err = _one_error(capsys)
     assert f"scores table {scores} cannot be opened: Permission denied; make it readable" in err
     assert "truncated" not in err
+
+
+def test_the_nox_study_session_passes_the_storage_url_by_environment_not_argv():
+    """nox logs every command it runs: a --storage URL with a password must not be part of it."""
+    from noxfile import _storage_to_env
+
+    url = f"postgresql://omiga:{SECRET}@db/omiga"
+    for args in (["--task", "toy_coop", "--storage", url], ["--task", "toy_coop", f"--storage={url}"]):
+        kept, env = _storage_to_env(args)
+        assert kept == ["--task", "toy_coop"] and env == {"OMIGA_STUDY_STORAGE": url}

@@ -124,7 +124,9 @@ def run_build(args: argparse.Namespace) -> int:
         check_size("--sac-steps", args.sac_steps, kind="sac_steps", allow_large=args.allow_large)
     path = args.out or dataset_path(args.task, quality=args.quality, cache_dir=args.cache_dir,
                                     backend=args.backend)
-    check_output_file(path, option="--out" if args.out else "the dataset cache path")
+    if args.seed < 0:
+        raise ConfigError(f"--seed must be an integer >= 0, got {args.seed}")
+    check_output_file(path, option="--out" if args.out else "--cache-dir (the dataset's path in it)")
     start = time.perf_counter()
     path = build_dataset(args.task, quality=args.quality, episodes=args.episodes, seed=args.seed, path=path,
                          backend=args.backend, behavior_checkpoint=args.behavior_checkpoint,
