@@ -23,9 +23,19 @@ from contextlib import contextmanager
 from omiga.errors import os_error_fix
 from omiga.masking import mask_secrets
 
-__all__ = ["add_debug_option", "add_debug_options", "run_command", "stage"]
+__all__ = ["CommandLineParser", "add_debug_option", "add_debug_options", "run_command", "stage"]
 
 _STAGE = "_omiga_stage"
+
+
+class CommandLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are the same one ``error:`` line as every other error (exit 2)."""
+
+    error_prefix = "error: "
+
+    def error(self, message: str):  # noqa: D102 - argparse's hook
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.error_prefix}{self.prog}: {message}; see `{self.prog} --help`\n")
 
 
 def add_debug_option(parser: argparse.ArgumentParser, *, top: bool = False) -> None:

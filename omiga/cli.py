@@ -10,7 +10,7 @@ import argparse
 import importlib
 from collections.abc import Sequence
 
-from omiga.boundary import add_debug_options, run_command
+from omiga.boundary import CommandLineParser, add_debug_options, run_command
 from omiga.errors import OmigaError
 
 __all__ = ["COMMANDS", "main"]
@@ -19,7 +19,7 @@ COMMANDS: tuple[str, ...] = ("train", "datasets", "tasks")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m omiga", description=__doc__.splitlines()[0])
+    parser = CommandLineParser(prog="python -m omiga", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         importlib.import_module(f"omiga.commands.{name}").register(subparsers)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from analysis import DEFAULT_BOOTSTRAP_REPS, AnalysisError, validate_claim
-from omiga.boundary import add_debug_options, run_command
+from omiga.boundary import CommandLineParser, add_debug_options, run_command
 from omiga.errors import OmigaError
 from reports.build import build_report
 from reports.files import ReportWriteError, check_report_dir
@@ -24,6 +24,10 @@ __all__ = ["MAX_BOOTSTRAP_REPS", "load_claims_file", "main"]
 
 MAX_BOOTSTRAP_REPS = 100_000
 """More bootstrap replicates than this need ``--allow-large`` (the CI's digits stop moving long before)."""
+
+
+class _ReportsParser(CommandLineParser):
+    error_prefix = "python -m reports: error: "
 
 
 class _UsageError(Exception):
@@ -71,7 +75,7 @@ def _check_options(args: argparse.Namespace) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__.split("\n\n")[1])
+    parser = _ReportsParser(prog="python -m reports", description=__doc__.split("\n\n")[1])
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="render a report directory from a scores table")
     build.add_argument("--scores", type=Path, required=True, help="scores table (.csv or .parquet)")

@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from omiga.boundary import add_debug_options, run_command
+from omiga.boundary import CommandLineParser, add_debug_options, run_command
 from omiga.errors import OmigaError
 from studies.errors import StudyError
 from studies.execution import add_execution_options, execution_from_args
@@ -79,7 +79,7 @@ def _add_worker_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m studies``."""
-    parser = argparse.ArgumentParser(prog="python -m studies", description=__doc__.splitlines()[0],
+    parser = CommandLineParser(prog="python -m studies", description=__doc__.splitlines()[0],
                                      epilog=__doc__.split("::", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in (("run", "run (or resume) a study and export its scores"),
@@ -191,5 +191,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"run": _run, "all": _run, "worker": _worker, "export": _export, "list": _list}
     subject = getattr(args, "name", None) or getattr(args, "study", None)
-    return run_command(lambda: handlers[args.command](args), stage_name=f"python -m studies {args.command}",
+
+    def command() -> int:
+        patience = getattr(args, "storage_patience", 0.0)
+        if not patience >= 0:  # also when no database is named: a bad value is refused, not ignored
+            raise StudyError(f"--storage-patience must be >= 0 seconds, got {patience:g}")
+        return handlers[args.command](args)
+
+    return run_command(command, stage_name=f"python -m studies {args.command}",
                        subject=subject, debug=args.debug, expected=(OmigaError,))

@@ -132,14 +132,15 @@ def run_study(*, plan: StudyPlan, storage_url: str | None, results_dir: Path, wo
     check_lease(lease_s=lease_s, heartbeat_s=heartbeat_s)
     execution.check(plan)
     check_plan_buildable(plan)
+    check_plan_datasets(plan, missing_ok=True)  # the datasets on disk fit the task: checked before the study is stored
     results_dir = Path(results_dir)
     study = open_plan_study(plan=plan, storage_url=storage_url, results_dir=results_dir, workers=workers,
                             storage_patience_s=storage_patience_s)
     study_dir = results_dir / plan.study_name
     study.set_user_attr("command", " ".join(mask_url(arg) for arg in sys.argv))
     log(f"study {plan.study_name}: watch it with `{dashboard_command(url=storage_url, study_dir=study_dir)}`")
-    build_missing_datasets(plan, log=log)
-    check_plan_datasets(plan)  # a dataset that does not fit the task fails now, not after training
+    if build_missing_datasets(plan, log=log):
+        check_plan_datasets(plan)  # and the ones just built, before any training
     for number in reap_stale_trials(study, lease_s=lease_s):
         log(f"trial {number} was left running by a stopped worker; re-enqueued (resumes from its checkpoint)")
     added = enqueue_grid(study, plan)

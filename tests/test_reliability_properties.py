@@ -425,6 +425,51 @@ def test_the_valid_inputs_the_mutations_start_from_are_accepted(root, tmp_path):
         assert code == 0, err
 
 
+# -- command-line options -----------------------------------------------------------------------------------------
+
+INVALID_OPTIONS: dict[str, dict[str, list[str]]] = {
+    "omiga": {
+        "--steps": ["0", "-1", "x", "1e3", "200000000"], "--batch-size": ["0", "-3", "1000000"],
+        "--lr": ["0", "-1", "nan", "x"], "--gamma": ["1.5", "-0.1", "nan"], "--tau": ["0", "2", "nan"],
+        "--hidden": ["0", "-1", "100000"], "--eval-episodes": ["0", "20000"], "--checkpoint-every": ["-1"],
+        "--eval-every": ["-1"], "--threads": ["0", "-2"], "--alpha": ["0", "-1", "nan", "inf", "x"],
+        "--seeds": ["", "x", "1,1", "5-1", "0-100000", "a-b"], "--mixer": ["attention", ""], "--method": ["ppo", ""],
+        "--method-option": ["x", "alpha", "alpha=x", "=1", "temperature=1"], "--device": ["tpu", "cuda:x"],
+        "--matmul-precision": ["float16"], "--dataset": ["nowhere.h5", ".", "inputs"], "--out": ["toy.h5"],
+    },
+    "studies": {
+        "--steps": ["0", "-1", "x", "1000000000"], "--seeds": ["0", "-2", "x", "10000000"],
+        "--workers": ["0", "x", "100000"], "--batch-size": ["0", "10000000"], "--eval-episodes": ["0", "100000"],
+        "--lease": ["-1", "nan", "1"], "--heartbeat": ["0", "-1", "nan"], "--storage-patience": ["-1", "nan"],
+        "--qualities": [",", "expert"], "--task": [",", "nope", ""], "--preset": ["tiny", ""],
+        "--study": ["nope", "x.toml", "inputs"], "--backend": ["nope", "sc2"],
+        "--storage": ["x", "postgres2://h/db", "sqlite://", "sqlite:///nodir/x.db", "postgresql://u:p@h:port/d"],
+        "--trainer": ["nope:x", "os:path", "x"], "--device": ["tpu"], "--results-dir": ["toy.h5"],
+    },
+    "reports": {
+        "--reps": ["0", "9", "x", "1000000000"], "--seed": ["-1", "x", str(2**40)],
+        "--claims": ["nowhere.toml", "inputs", "toy.h5"], "--out": ["toy.h5", "."], "--scores": ["toy.h5", "."],
+    },
+}
+
+
+@PROPERTY
+@given(cli=st.sampled_from(sorted(INVALID_OPTIONS)), data=st.data())
+def test_an_invalid_option_value_is_refused_before_any_work(root, cli, data):
+    option = data.draw(st.sampled_from(sorted(INVALID_OPTIONS[cli])))
+    value = data.draw(st.sampled_from(INVALID_OPTIONS[cli][option]))
+    (root / "inputs").mkdir(exist_ok=True)
+    scores = root / "inputs" / "valid_scores.csv"
+    if not scores.exists():
+        valid_scores().to_csv(scores, index=False)
+    base = {"omiga": ["train", "--dataset", "toy.h5", "--alpha", "1", "--steps", "1", "--out", "out", "--no-progress",
+                      "--no-eval"],
+            "studies": ["run", "--task", "toy_coop", "--preset", "smoke", "--results-dir", "results"],
+            "reports": ["build", "--scores", str(scores), "--out", "report", "--reps", "10"]}[cli]
+    assert_refused(cli, [*base, f"{option}={value}" if value.startswith("-") else option, *([] if value.startswith(
+        "-") else [value])], root)
+
+
 # -- through python -m ---------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("module", "argv"), [

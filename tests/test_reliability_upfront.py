@@ -394,3 +394,22 @@ def test_the_nox_study_session_passes_the_storage_url_by_environment_not_argv():
     for args in (["--task", "toy_coop", "--storage", url], ["--task", "toy_coop", f"--storage={url}"]):
         kept, env = _storage_to_env(args)
         assert kept == ["--task", "toy_coop"] and env == {"OMIGA_STUDY_STORAGE": url}
+
+
+def test_a_cached_dataset_that_does_not_fit_is_refused_before_the_study_is_stored(tmp_path, monkeypatch, capsys):
+    from studies.plan import resolve_plan
+    from studies.presets import load_preset
+    from studies.runner import dataset_file
+    from studies.spec import load_spec
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OMIGA_DATA_DIR", str(tmp_path / "data"))
+    plan = resolve_plan(spec=load_spec("global_info"), preset=load_preset("smoke"), task="toy_coop")
+    path = dataset_file(plan, "medium")
+    path.parent.mkdir(parents=True)
+    toy = build_dataset("toy_coop", quality="medium", episodes=4, seed=0, path=tmp_path / "toy.h5")
+    data = load_dataset(toy)
+    _variant(toy, path, obs=np.concatenate([data.obs, np.zeros((*data.obs.shape[:2], 2), np.float32)], 2))
+    assert studies_main(["run", "--task", "toy_coop", "--preset", "smoke", "--study", "global_info"]) == 2
+    assert f"error: {path} does not fit task toy_coop (backend toy): obs_dim is 9" in _one_error(capsys)
+    assert not Path("results").exists()
