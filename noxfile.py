@@ -53,7 +53,22 @@ def study(session: nox.Session) -> None:
     args = list(session.posargs)
     if not any(arg == "--task" or arg.startswith("--task=") for arg in args):
         args = ["--task", "smac_corridor", *args]
-    session.run("python", "-m", "studies", "all", *args)
+    args, env = _storage_to_env(args)
+    session.run("python", "-m", "studies", "all", *args, env=env)
+
+
+def _storage_to_env(args: list[str]) -> tuple[list[str], dict[str, str]]:
+    """``--storage URL`` moved into $OMIGA_STUDY_STORAGE, so nox never echoes a password in the command it logs."""
+    kept, env = [], {}
+    items = iter(args)
+    for arg in items:
+        if arg == "--storage":
+            env["OMIGA_STUDY_STORAGE"] = next(items, "")
+        elif arg.startswith("--storage="):
+            env["OMIGA_STUDY_STORAGE"] = arg.split("=", 1)[1]
+        else:
+            kept.append(arg)
+    return kept, env
 
 
 @nox.session(python=PYTHON, reuse_venv=True)

@@ -91,7 +91,24 @@ def _check_selector(selector: object, *, key: str) -> dict[str, object]:
     unknown = sorted(c for c in selector if not is_config_column(c))
     if unknown:
         raise ClaimError(f"claim {key} selects on {unknown}: select on {', '.join(CONFIG_COLUMNS)} or hp_* columns")
+    for column, value in selector.items():  # strictly typed: "false" is not false
+        _check_scalar(f"claim {key}.{column}", value, _selector_types(column))
     return dict(selector)
+
+
+_SELECTOR_TYPES = {"alpha": (int, float), "global_info": (bool,)}
+_TYPE_NAMES = {str: "a string", bool: "true or false", int: "a number", float: "a number"}
+
+
+def _selector_types(column: str) -> tuple[type, ...]:
+    return _SELECTOR_TYPES.get(column, (str, int, float) if column.startswith("hp_") else (str,))
+
+
+def _check_scalar(key: str, value: object, types: tuple[type, ...]) -> None:
+    """ClaimError unless ``value`` is one of ``types`` (a bool is not a number, a string not a bool)."""
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        wanted = " or ".join(dict.fromkeys(_TYPE_NAMES[t] for t in types))
+        raise ClaimError(f"{key} must be {wanted}, got {value!r}")
 
 
 def _is_number(value: object) -> bool:
@@ -138,13 +155,15 @@ def _check_kind(kind: str, claim: Mapping[str, object]) -> None:
         order = claim["order"]
         if isinstance(order, str) or not isinstance(order, Sequence) or len(order) < 2:
             raise ClaimError(f"ranks claim order={order!r}: give a list of at least two values")
+        for value in order:
+            _check_scalar("ranks claim order item", value, (str, int, float, bool))
         if not is_config_column(claim.get("by", "method")):
             raise ClaimError(f"ranks claim by={claim['by']!r}: use one of {', '.join(CONFIG_COLUMNS)}")
 
 
 def validate_claim(claim: Mapping[str, object]) -> None:
     """Raise :class:`ClaimError` naming the problem unless ``claim`` follows the schema above."""
-    if not isinstance(claim, Mapping) or claim.get("kind") not in CLAIM_KINDS:
+    if not isinstance(claim, Mapping) or not isinstance(claim.get("kind"), str) or claim["kind"] not in CLAIM_KINDS:
         kind = claim.get("kind") if isinstance(claim, Mapping) else claim
         raise ClaimError(f"claim kind {kind!r} is unknown: use one of {', '.join(CLAIM_KINDS)}")
     kind = str(claim["kind"])
@@ -154,6 +173,9 @@ def validate_claim(claim: Mapping[str, object]) -> None:
     unknown = sorted(set(claim) - CLAIM_KINDS[kind] - _OPTIONAL[kind] - _COMMON)
     if unknown:
         raise ClaimError(f"{kind} claim has unknown key(s) {', '.join(unknown)}: see analysis.claims")
+    for key in ("task", "quality", "metric", "name", "factor", "by"):
+        if key in claim:
+            _check_scalar(f"claim {key}", claim[key], (str,))
     if claim.get("metric", "iqm") not in _CLAIM_METRICS:
         raise ClaimError(f"claim metric {claim['metric']!r} is unknown: use one of {', '.join(_CLAIM_METRICS)}")
     for key in ("a", "b", "where"):

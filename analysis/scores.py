@@ -58,12 +58,17 @@ def _read_table(source: pd.DataFrame | str | Path) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         return source.copy()
     path = Path(source)
+    if path.is_dir():
+        raise ScoresTableError(f"scores table {path} is a directory: pass the scores.csv or .parquet file in it")
     if not path.is_file():
         raise ScoresTableError(f"scores table {path} does not exist: pass the path of a scores.csv or .parquet")
     if path.suffix not in (".csv", ".parquet"):
         raise ScoresTableError(f"scores table {path} has suffix {path.suffix!r}: write it as .csv or .parquet")
     try:
         return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except PermissionError as error:  # permission denied is not "truncated"
+        raise ScoresTableError(f"scores table {path} cannot be opened: {error.strerror or error}; make it readable "
+                               "(chmod / chown) or copy it somewhere readable") from None
     except Exception as error:  # noqa: BLE001 - pandas/pyarrow raise many types for an unreadable file
         detail = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
         raise ScoresTableError(
@@ -85,6 +90,31 @@ def _parse_bool(value: object, *, row: int) -> object:
         return pd.NA
     raise ScoresTableError(
         f"scores table row {row}: global_info={value!r} is not a boolean: write true or false")
+
+
+MAX_MAGNITUDE = 1e15
+"""Scores beyond ±1e15 overflow the bootstrap's sums (and are no return any task gives): refused."""
+_RANGES = {  # column -> (test, what it must be)
+    "alpha": (lambda v: v > 0, "a number > 0 (or empty for methods without α)"),
+    "seed": (lambda v: (v >= 0) & (v == np.floor(v)), "a whole number >= 0"),
+    "steps": (lambda v: (v >= 0) & (v == np.floor(v)), "a whole number >= 0"),
+    "win_rate": (lambda v: (v >= 0) & (v <= 1), "a fraction in [0, 1] (or empty)"),
+    "score": (lambda v: ~np.isfinite(v) | (np.abs(v) < MAX_MAGNITUDE), f"a finite number within ±{MAX_MAGNITUDE:g}"),
+    "normalized_score": (lambda v: ~np.isfinite(v) | (np.abs(v) < MAX_MAGNITUDE),
+                         f"a finite number within ±{MAX_MAGNITUDE:g}"),
+}
+
+
+def _check_ranges(table: pd.DataFrame) -> None:
+    """ScoresTableError naming the first value outside its column's range (empty values pass)."""
+    for column, (test, wanted) in _RANGES.items():
+        values = table[column].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isnan(values) & ~test(values)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise ScoresTableError(f"scores table row {row}: {column}={values[row]:g} must be {wanted}: fix the "
+                                   "row or re-export the table with `python -m studies export`")
 
 
 def load_scores(source: pd.DataFrame | str | Path) -> pd.DataFrame:
@@ -118,6 +148,7 @@ def load_scores(source: pd.DataFrame | str | Path) -> pd.DataFrame:
                 f"scores table row {row}: {column}={out[column].iloc[row]!r} is not a number: write a number "
                 "or leave it empty")
         out[column] = converted.astype("float64")
+    _check_ranges(out)
     for column in ("seed", "steps"):
         if out[column].isna().any():
             raise ScoresTableError(f"scores table column {column} has empty values: every run needs its {column}")

@@ -11,6 +11,7 @@ import torch
 
 from omiga.atomic import write_atomic
 from omiga.errors import ConfigError
+from omiga.paths import check_input_file
 
 __all__ = ["load_checkpoint", "save_checkpoint", "write_json_atomic"]
 
@@ -30,6 +31,8 @@ def save_checkpoint(payload: dict[str, Any], path: Path) -> None:
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
     """Load a checkpoint written by :func:`save_checkpoint` (``weights_only=True``, onto the CPU)."""
+    check_input_file(path, what="checkpoint", directory_fix="move it away or use a fresh --out directory",
+                     elsewhere="use a fresh --out directory")
     try:
         return torch.load(Path(path), map_location="cpu", weights_only=True)
     except Exception as error:  # corrupt or foreign file, or pickled objects that weights_only refuses

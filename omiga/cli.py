@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import sys
 from collections.abc import Sequence
 
+from omiga.boundary import CommandLineParser, add_debug_options, run_command
 from omiga.errors import OmigaError
 
 __all__ = ["COMMANDS", "main"]
@@ -19,21 +19,18 @@ COMMANDS: tuple[str, ...] = ("train", "datasets", "tasks", "behaviour")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m omiga", description=__doc__.splitlines()[0])
-    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    parser = CommandLineParser(prog="python -m omiga", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         importlib.import_module(f"omiga.commands.{name}").register(subparsers)
+    add_debug_options(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except OmigaError as error:
-        if args.debug:
-            raise
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    command = " ".join(str(getattr(args, key)) for key in ("command", "datasets_command") if hasattr(args, key))
+    subject = next((getattr(args, key) for key in ("dataset", "source", "path") if getattr(args, key, None)), None)
+    return run_command(lambda: args.func(args), stage_name=f"python -m omiga {command}", subject=subject,
+                       debug=args.debug, expected=(OmigaError,))

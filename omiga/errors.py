@@ -6,6 +6,7 @@ traceback is shown only with ``--debug``.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterable
 
 __all__ = [
@@ -13,7 +14,10 @@ __all__ = [
     "ConfigError",
     "DatasetError",
     "OmigaError",
+    "OutputError",
     "UnknownNameError",
+    "os_error_fix",
+    "output_error",
 ]
 
 
@@ -51,10 +55,32 @@ class OutputError(OmigaError, OSError):
     """
 
 
+def os_error_fix(error: OSError, *, elsewhere: str = "choose a writable directory") -> str:
+    """What to do about ``error``, by its errno: a full disk is not a permission problem, nor "file exists"."""
+    code = error.errno
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return f"free disk space or {elsewhere}"
+    if code in (errno.EACCES, errno.EPERM):
+        return f"give yourself access to it (chmod / chown) or {elsewhere}"
+    if code == errno.EROFS:
+        return f"the file system is mounted read-only: {elsewhere}"
+    if code == errno.EEXIST:
+        return f"something already exists at that path: remove or rename it, or {elsewhere}"
+    if code == errno.EISDIR:
+        return f"a directory stands where a file belongs: remove or rename it, or {elsewhere}"
+    if code == errno.ENOTDIR:
+        return f"a part of the path is a file, not a directory: move that file, or {elsewhere}"
+    if code == errno.ENOENT:
+        return "check the path: it (or a directory above it) does not exist"
+    if code == errno.ENAMETOOLONG:
+        return "shorten the path"
+    return f"check the path and {elsewhere}"
+
+
 def output_error(path: object, error: OSError) -> OutputError:
     """The `OutputError` for ``error`` raised while writing ``path``, naming the cause and the fix."""
     cause = error.strerror or str(error)
-    wrapped = OutputError(f"cannot write {path}: {cause}; free disk space or choose a writable directory, then "
-                          "rerun the same command (files written before are intact)")
+    wrapped = OutputError(f"cannot write {path}: {cause}; {os_error_fix(error)}, then rerun the same command "
+                          "(files written before are intact)")
     wrapped.errno = error.errno
     return wrapped

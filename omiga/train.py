@@ -8,6 +8,7 @@ checkpoint, and the final parameters are bitwise those of an uninterrupted run o
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -78,7 +79,20 @@ RESUMABLE_CHANGES = ("steps", "cuda_graph", "compile")
 compilation (equal to the eager step up to float rounding)."""
 
 
-def _check_resumable(state: dict, config: TrainConfig, members: Sequence[MemberConfig], path: Path) -> None:
+def _check_same_dataset(recorded: object, digest: str, path: Path) -> None:
+    """A checkpoint or result belongs to the dataset it was trained on (files written before the digest was
+    recorded pass)."""
+    if recorded is not None and recorded != digest:
+        raise ConfigError(f"{path} was written by a run on a different dataset (sha256 of its arrays "
+                          f"{str(recorded)[:12]}..., this dataset's {digest[:12]}...): training here would mix two "
+                          "datasets' runs in one directory; use a fresh --out directory, or pass the dataset it was "
+                          "trained on")
+
+
+def _check_resumable(state: dict, config: TrainConfig, members: Sequence[MemberConfig], path: Path,
+                     digest: str) -> None:
+    _check_same_dataset(state.get("dataset_sha256"), digest, path)
+
     def compared(values: dict) -> dict:
         return {key: value for key, value in values.items() if key not in RESUMABLE_CHANGES}
 
@@ -94,6 +108,14 @@ def _check_resumable(state: dict, config: TrainConfig, members: Sequence[MemberC
     if compared(saved) != compared(config.to_dict()) or not same_members:
         raise ConfigError(f"checkpoint {path} was written by a different config or member list; "
                           "use a fresh --out directory or delete the checkpoint")
+
+
+def _recorded_digest(path: Path) -> object:
+    """The dataset digest a result.json records (None when unreadable or absent: the run is simply redone)."""
+    try:
+        return json.loads(path.read_text())["provenance"]["dataset"]["sha256_arrays"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _evaluate(evaluate: EvaluateFn, trainer: PopulationTrainer, curves: list[list[EvalPoint]]) -> None:
@@ -138,17 +160,23 @@ def train_population(dataset: OfflineDataset | Sequence[OfflineDataset], *, conf
     if not members:
         raise ConfigError("train_population needs at least one MemberConfig")
     members = tuple(members)
+    digest = dataset_content_digest(dataset)
+    checkpoint_path = None if out_dir is None else Path(out_dir) / CHECKPOINT_NAME
+    state = None
+    if checkpoint_path is not None and checkpoint_path.exists():  # checked before any work
+        state = load_checkpoint(checkpoint_path)
+        _check_resumable(state, config, members, checkpoint_path, digest)
+    elif out_dir is not None and (Path(out_dir) / RESULT_NAME).is_file():
+        _check_same_dataset(_recorded_digest(Path(out_dir) / RESULT_NAME), digest, Path(out_dir) / RESULT_NAME)
     trainer = PopulationTrainer(dataset, config=config, members=members)
     curves: list[list[EvalPoint]] = [[] for _ in members]
-    checkpoint_path = None if out_dir is None else Path(out_dir) / CHECKPOINT_NAME
-    if checkpoint_path is not None and checkpoint_path.exists():
-        state = load_checkpoint(checkpoint_path)
-        _check_resumable(state, config, members, checkpoint_path)
+    if state is not None:
         trainer.load_state_dict(state["trainer"])
         curves = [[EvalPoint(**p) for p in curve] for curve in state["eval_curves"]]
 
     def save() -> None:
         save_checkpoint({"config": config.to_dict(), "members": [vars(m).copy() for m in members],
+                         "dataset_sha256": digest,
                          "trainer": trainer.state_dict(),
                          "eval_curves": [[vars(p).copy() for p in c] for c in curves]}, checkpoint_path)
 

@@ -27,7 +27,7 @@ from analysis import (
     seed_summary,
     verdicts_table,
 )
-from reports.files import write_text_atomic
+from reports.files import staged_directory, write_text_atomic
 from reports.page import render_index_html
 from reports.plots import (
     plot_alpha_sensitivity,
@@ -81,8 +81,19 @@ def build_report(*, scores: pd.DataFrame | str | Path, out_dir: str | Path,
     """Analyse ``scores`` (a table or a .csv/.parquet path) and write the report into ``out_dir``.
 
     ``backend_note`` defaults to :func:`default_backend_note` of the table's backends. Raises
-    ``analysis.AnalysisError`` subclasses on a bad table or claim, before anything is written.
+    ``analysis.AnalysisError`` subclasses on a bad table or claim, before anything is written. The report is
+    built in a staging directory and replaces ``out_dir`` whole (`reports.files.staged_directory`): a failure
+    half-way leaves the previous report as it was.
     """
+    out = Path(out_dir)
+    with staged_directory(out) as staging:
+        staged = _write_report(scores=scores, out_dir=staging, claims=claims, study_name=study_name,
+                               backend_note=backend_note, bootstrap_reps=bootstrap_reps, seed=seed)
+    return ReportFiles(out_dir=out, files=tuple(out / path.relative_to(staging) for path in staged.files))
+
+
+def _write_report(*, scores: pd.DataFrame | str | Path, out_dir: Path, claims: Sequence[Mapping[str, object]],
+                  study_name: str, backend_note: str | None, bootstrap_reps: int, seed: int) -> ReportFiles:
     table = load_scores(scores)
     note = default_backend_note(list(table["backend"])) if backend_note is None else backend_note
     verdicts = verdicts_table(evaluate_claims(table, claims, reps=bootstrap_reps, seed=seed))

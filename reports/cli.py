@@ -1,7 +1,9 @@
 """``python -m reports build --scores PATH --out DIR [--claims FILE.toml] [--reps N] [--seed S]``.
 
 Renders any scores table. Claims come from a TOML file holding ``[[claims]]`` tables (schema in
-analysis.claims). Bad input prints ``error: <message>`` and exits 2, without a traceback unless ``--debug``.
+analysis.claims). Every input is checked before any work (the claims, ``--reps`` and ``--seed``, and ``--out``:
+writable, holding no input, new or a previous report, since the report replaces it whole). Bad input prints
+``error: <message>`` and exits 2, without a traceback unless ``--debug`` (before or after ``build``).
 """
 
 from __future__ import annotations
@@ -12,11 +14,20 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
-from analysis import DEFAULT_BOOTSTRAP_REPS, AnalysisError
+from analysis import DEFAULT_BOOTSTRAP_REPS, AnalysisError, validate_claim
+from omiga.boundary import CommandLineParser, add_debug_options, run_command
+from omiga.errors import OmigaError
 from reports.build import build_report
-from reports.files import ReportWriteError
+from reports.files import ReportWriteError, check_report_dir
 
-__all__ = ["load_claims_file", "main"]
+__all__ = ["MAX_BOOTSTRAP_REPS", "load_claims_file", "main"]
+
+MAX_BOOTSTRAP_REPS = 100_000
+"""More bootstrap replicates than this need ``--allow-large`` (the CI's digits stop moving long before)."""
+
+
+class _ReportsParser(CommandLineParser):
+    error_prefix = "python -m reports: error: "
 
 
 class _UsageError(Exception):
@@ -25,20 +36,46 @@ class _UsageError(Exception):
 
 def load_claims_file(path: Path) -> list[dict[str, object]]:
     """The ``claims`` array of a TOML file (``[[claims]]`` tables)."""
+    if Path(path).is_dir():
+        raise _UsageError(f"claims file {path} is a directory: pass a TOML file with [[claims]] tables")
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise _UsageError(f"claims file {path} does not exist: pass a TOML file with [[claims]] tables") from None
+    except UnicodeDecodeError:
+        raise _UsageError(f"claims file {path} is not UTF-8 text: pass a TOML file with [[claims]] tables") from None
     except tomllib.TOMLDecodeError as error:
         raise _UsageError(f"claims file {path} is not valid TOML ({error}): fix its syntax") from None
     claims = data.get("claims")
     if not isinstance(claims, list):
         raise _UsageError(f"claims file {path} has no [[claims]] tables: add e.g. [[claims]] kind = \"improves\"")
+    unknown = sorted(set(data) - {"claims"})
+    if unknown:
+        raise _UsageError(f"claims file {path} has unknown top-level key(s) {', '.join(unknown)}: it holds only "
+                          "[[claims]] tables")
+    for number, claim in enumerate(claims, start=1):
+        try:
+            validate_claim(claim)
+        except AnalysisError as error:
+            raise _UsageError(f"claim {number}: {error} (claims file {path})") from None
     return claims
 
 
+def _check_options(args: argparse.Namespace) -> None:
+    """Every command-line value checked before any work."""
+    if args.reps < 10:
+        raise _UsageError(f"--reps {args.reps} is too small: use at least 10 (default {DEFAULT_BOOTSTRAP_REPS})")
+    if args.reps > MAX_BOOTSTRAP_REPS and not args.allow_large:
+        raise _UsageError(f"--reps {args.reps} is more than {MAX_BOOTSTRAP_REPS} bootstrap replicates (hours of "
+                          "resampling for no visible digit): lower it, or pass --allow-large")
+    if not 0 <= args.seed < 2**32:
+        raise _UsageError(f"--seed {args.seed} must lie in 0..{2**32 - 1}")
+    inputs = [args.scores] + ([args.claims] if args.claims else [])
+    check_report_dir(args.out, inputs=inputs)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__.split("\n\n")[1])
+    parser = _ReportsParser(prog="python -m reports", description=__doc__.split("\n\n")[1])
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="render a report directory from a scores table")
     build.add_argument("--scores", type=Path, required=True, help="scores table (.csv or .parquet)")
@@ -48,26 +85,31 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
     build.add_argument("--study-name", default=None, help="title of the report (default: the --out folder name)")
     build.add_argument("--backend-note", default=None, help="sentence about the backend (default: derived)")
-    build.add_argument("--debug", action="store_true", help="show tracebacks")
+    build.add_argument("--allow-large", action="store_true",
+                       help=f"allow more than {MAX_BOOTSTRAP_REPS} bootstrap replicates")
+    add_debug_options(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit status."""
+    """Entry point; returns 0, or exits with status 2 (1 when unforeseen) after one ``error:`` line."""
     parser = _parser()
     args = parser.parse_args(argv)
-    try:
-        if args.reps < 10:
-            raise _UsageError(f"--reps {args.reps} is too small: use at least 10 (default {DEFAULT_BOOTSTRAP_REPS})")
+
+    def build() -> int:
+        _check_options(args)
         claims = load_claims_file(args.claims) if args.claims else []
         files = build_report(scores=args.scores, out_dir=args.out, claims=claims,
                              study_name=args.study_name or args.out.resolve().name,
                              backend_note=args.backend_note, bootstrap_reps=args.reps, seed=args.seed)
-    except (_UsageError, AnalysisError, ReportWriteError) as error:
-        if args.debug:
-            raise
-        parser.exit(2, f"{parser.prog}: error: {error}\n")
-    print(f"wrote {len(files.files)} files; open {files.index}")
+        print(f"wrote {len(files.files)} files; open {files.index}")
+        return 0
+
+    code = run_command(build, stage_name="python -m reports build", subject=args.scores, debug=args.debug,
+                       expected=(_UsageError, AnalysisError, ReportWriteError, OmigaError),
+                       prefix=f"{parser.prog}: error: ")
+    if code:
+        sys.exit(code)
     return 0
 
 

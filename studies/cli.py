@@ -14,17 +14,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from omiga.boundary import CommandLineParser, add_debug_options, run_command
 from omiga.errors import OmigaError
 from studies.errors import StudyError
 from studies.execution import add_execution_options, execution_from_args
-from studies.plan import Overrides, StudyPlan, resolve_plan
+from omiga.limits import check_size
+from omiga.paths import check_output_dir
+from studies.plan import Overrides, StudyPlan, check_plan_sizes, resolve_plan
 from studies.presets import DEFAULT_PRESET, load_preset, preset_names
 from studies.retry import DEFAULT_STORAGE_PATIENCE_S
 from studies.session import STORAGE_ENV, export_study, load_named_study, run_study
+from studies.runner import check_plan_datasets
 from studies.spec import load_spec, spec_names
 from studies.timing import StageClock
 from studies.worker import DEFAULT_HEARTBEAT_S, DEFAULT_LEASE_S, DEFAULT_TRAINER, run_worker
@@ -50,6 +54,8 @@ def _add_plan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eval-episodes", type=int, help="evaluation episodes per run")
     parser.add_argument("--batch-size", type=int, help="transitions per member per step")
     parser.add_argument("--backend", help="environment backend (default: the task's first, e.g. smax)")
+    parser.add_argument("--allow-large", action="store_true",
+                        help="allow a grid or batch size past the sane limits of omiga.limits")
 
 
 def _add_storage_options(parser: argparse.ArgumentParser) -> None:
@@ -74,9 +80,8 @@ def _add_worker_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m studies``."""
-    parser = argparse.ArgumentParser(prog="python -m studies", description=__doc__.splitlines()[0],
+    parser = CommandLineParser(prog="python -m studies", description=__doc__.splitlines()[0],
                                      epilog=__doc__.split("::", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in (("run", "run (or resume) a study and export its scores"),
                        ("all", "build datasets, run, export, analyse and write the report")):
@@ -96,18 +101,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_plan_options(export)
     _add_storage_options(export)
     commands.add_parser("list", help="list built-in studies and presets")
+    add_debug_options(parser)
     return parser
 
 
 def _plans(args: argparse.Namespace) -> list[StudyPlan]:
     spec = load_spec(args.study)
     preset = load_preset(args.preset)
+    if args.task is not None and not args.task:
+        raise StudyError("--task is empty; give a task name, or several comma-separated (e.g. --task toy_coop)")
     tasks = args.task or spec.tasks
     if not tasks:
         raise StudyError(f"study {spec.name!r} names no task; pass --task (e.g. --task smac_corridor)")
     overrides = Overrides(qualities=args.qualities, steps=args.steps, seeds=args.seeds,
                           eval_episodes=args.eval_episodes, batch_size=args.batch_size, backend=args.backend)
-    return [resolve_plan(spec=spec, preset=preset, task=task, overrides=overrides) for task in tasks]
+    plans = [resolve_plan(spec=spec, preset=preset, task=task, overrides=overrides) for task in tasks]
+    for plan in plans:
+        check_plan_sizes(plan, allow_large=args.allow_large)
+    return plans
 
 
 def _report_dir(args: argparse.Namespace, plan: StudyPlan) -> Path:
@@ -116,7 +127,15 @@ def _report_dir(args: argparse.Namespace, plan: StudyPlan) -> Path:
 
 
 def _run(args: argparse.Namespace) -> int:
-    for plan in _plans(args):
+    plans = _plans(args)
+    check_size("--workers", args.workers, kind="workers", allow_large=args.allow_large)
+    check_output_dir(args.results_dir, option="--results-dir")
+    if args.command == "all":  # the report's directory is checked before any training too
+        from reports.files import check_report_dir
+
+        for plan in plans:
+            check_report_dir(_report_dir(args, plan), option="the report directory (under --reports-dir)")
+    for plan in plans:
         clock = StageClock()
         csv_path = run_study(plan=plan, storage_url=args.storage, results_dir=args.results_dir,
                              workers=args.workers, lease_s=args.lease, heartbeat_s=args.heartbeat,
@@ -133,9 +152,20 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_study_name(name: str) -> str:
+    """A full study name is one directory name under --results-dir: no path, no '..'."""
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name) or ".." in name:
+        raise StudyError(f"--name {name!r} is not a study name (letters, digits, '_', '-', '.'; no path); give the "
+                         "name `python -m studies run` printed, e.g. ablation-toy_coop-smoke")
+    return name
+
+
 def _worker(args: argparse.Namespace) -> int:
+    _check_study_name(args.name)
+    check_output_dir(args.results_dir, option="--results-dir")
     study, plan = load_named_study(name=args.name, storage_url=args.storage, results_dir=args.results_dir,
                                    storage_patience_s=args.storage_patience)
+    check_plan_datasets(plan, missing_ok=True)
     finished = run_worker(study=study, plan=plan, study_dir=args.results_dir / plan.study_name,
                           lease_s=args.lease, heartbeat_s=args.heartbeat, train=args.trainer,
                           execution=execution_from_args(args))
@@ -144,7 +174,7 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    names = [args.name] if args.name else [plan.study_name for plan in _plans(args)]
+    names = [_check_study_name(args.name)] if args.name is not None else [plan.study_name for plan in _plans(args)]
     for name in names:
         study, plan = load_named_study(name=name, storage_url=args.storage, results_dir=args.results_dir,
                                        storage_patience_s=args.storage_patience)
@@ -164,13 +194,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (2 with ``error: ...`` on a user error)."""
     args = build_parser().parse_args(argv)
     handlers = {"run": _run, "all": _run, "worker": _worker, "export": _export, "list": _list}
-    try:
+    subject = getattr(args, "name", None) or getattr(args, "study", None)
+
+    def command() -> int:
+        patience = getattr(args, "storage_patience", 0.0)
+        if not patience >= 0:  # also when no database is named: a bad value is refused, not ignored
+            raise StudyError(f"--storage-patience must be >= 0 seconds, got {patience:g}")
         return handlers[args.command](args)
-    except OmigaError as error:
-        if args.debug:
-            raise
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; rerun the same command to resume", file=sys.stderr)
-        return 130
+
+    return run_command(command, stage_name=f"python -m studies {args.command}",
+                       subject=subject, debug=args.debug, expected=(OmigaError,))

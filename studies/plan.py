@@ -18,7 +18,7 @@ from studies.errors import StudyError
 from studies.presets import Preset
 from studies.spec import StudySpec, parse_spec
 
-__all__ = ["Overrides", "StudyPlan", "resolve_plan"]
+__all__ = ["Overrides", "StudyPlan", "check_plan_sizes", "resolve_plan"]
 
 
 @dataclass(frozen=True)
@@ -179,3 +179,19 @@ def resolve_plan(*, spec: StudySpec, preset: Preset, task: str, overrides: Overr
         hidden=preset.hidden, dataset_episodes=preset.dataset_episodes,
         population_size=preset.population_size, checkpoint_every=min(checkpoint_every, steps), epochs=epochs,
         eval_points=preset.eval_points, overrides=given)
+
+
+def check_plan_sizes(plan: StudyPlan, *, allow_large: bool = False) -> None:
+    """Refuse a grid (runs: points × seeds, counted, not enumerated), a batch, evaluation or training length past
+    `omiga.limits.LIMITS` unless ``allow_large``."""
+    from omiga.limits import check_size
+    from studies.grid import runnable_methods
+
+    factors = plan.spec.factors
+    per_quality = sum(len(factors.mixer) * len(factors.alpha) * len(factors.global_info) if method == "omiga" else 1
+                      for method in runnable_methods(plan))
+    runs = len(plan.qualities) * per_quality * plan.seeds
+    check_size("--batch-size", plan.batch_size, kind="batch_size", allow_large=allow_large)
+    check_size("--eval-episodes", plan.eval_episodes, kind="eval_episodes", allow_large=allow_large)
+    check_size("--steps", plan.steps, kind="steps", allow_large=allow_large)
+    check_size(f"study {plan.study_name}: runs (grid points x seeds)", runs, kind="grid", allow_large=allow_large)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from studies.errors import StudyError
 from studies.plan import StudyPlan
 
 __all__ = ["render_report", "verdict_lines"]
@@ -11,10 +12,18 @@ __all__ = ["render_report", "verdict_lines"]
 
 def render_report(*, plan: StudyPlan, scores_csv: Path, out_dir: Path) -> Path:
     """Analyse ``scores_csv`` against the plan's claims, write the report into ``out_dir``; return index.html."""
+    from analysis import AnalysisError
     from reports.build import build_report
+    from reports.files import ReportWriteError
 
-    files = build_report(scores=Path(scores_csv), out_dir=Path(out_dir), claims=[dict(c) for c in plan.spec.claims],
-                         study_name=f"{plan.study_name} ({plan.task}, backend {plan.backend})")
+    try:
+        files = build_report(scores=Path(scores_csv), out_dir=Path(out_dir),
+                             claims=[dict(c) for c in plan.spec.claims],
+                             study_name=f"{plan.study_name} ({plan.task}, backend {plan.backend})")
+    except (AnalysisError, ReportWriteError) as error:  # the scores are stored: only the report is to redo
+        raise StudyError(f"report of study {plan.study_name} from {scores_csv}: {error} (the trained runs and "
+                         f"scores are kept; fix this and rerun the command, or `python -m reports build --scores "
+                         f"{scores_csv} --out {out_dir}`)") from None
     return files.index
 
 

@@ -20,7 +20,8 @@ from studies.execution import CPU_EAGER, Execution
 from studies.grid import GridPoint
 from studies.plan import StudyPlan
 
-__all__ = ["RunOutcome", "build_missing_datasets", "dataset_file", "population_dir", "train_points"]
+__all__ = ["RunOutcome", "build_missing_datasets", "check_plan_buildable", "check_plan_datasets", "dataset_file",
+           "population_dir", "train_points"]
 
 PLACEHOLDER_ALPHA = 1.0
 """α handed to the trainer for methods that ignore it (bc); never reported."""
@@ -84,6 +85,37 @@ def build_missing_datasets(plan: StudyPlan, *, log=print) -> list[Path]:
                       backend=plan.backend)
         built.append(path)
     return built
+
+
+def check_plan_buildable(plan: StudyPlan) -> None:
+    """Refuse now, before the study is stored, a plan whose missing datasets its backend cannot build here."""
+    from omiga.errors import BackendUnavailableError, ConfigError
+    from omiga.tasks import BACKENDS, backend_available
+
+    missing = [quality for quality in plan.qualities if not dataset_file(plan, quality).exists()]
+    if not missing:
+        return
+    backend = BACKENDS[plan.backend]
+    if backend.builder is None:
+        raise ConfigError(f"backend {plan.backend!r} cannot build the missing datasets ({', '.join(missing)}) of "
+                          f"task {plan.task}: place them at {dataset_file(plan, missing[0])} (e.g. with `python -m "
+                          "omiga datasets import`), or choose a backend that builds them (omit --backend)")
+    if not backend_available(plan.backend):
+        raise BackendUnavailableError(f"building the {plan.task} datasets needs backend {plan.backend!r}, which is "
+                                      f"not installed; install it with: {backend.install_hint}")
+
+
+def check_plan_datasets(plan: StudyPlan, *, missing_ok: bool = False) -> None:
+    """Load every dataset of the plan (schema validation) and check it fits the task's environment on the plan's
+    backend, before any trial is claimed; ``missing_ok``: skip datasets not on disk (a custom trainer's affair)."""
+    from omiga.data import load_dataset
+    from omiga.data.task_fit import check_dataset_fits_task
+
+    for quality in plan.qualities:
+        path = dataset_file(plan, quality)
+        if missing_ok and not path.exists():
+            continue
+        check_dataset_fits_task(load_dataset(path), where=path, task=plan.task, backend=plan.backend)
 
 
 def _train_config(plan: StudyPlan, point: GridPoint, execution: Execution = CPU_EAGER, *,

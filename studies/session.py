@@ -21,10 +21,11 @@ from optuna.trial import TrialState
 from studies.errors import StudyError
 from studies.execution import CPU_EAGER, Execution
 from studies.export import curves_frame, scores_frame, write_curves, write_scores
+from studies.journal import check_journal
 from studies.plan import StudyPlan
 from studies.queue import enqueue_grid, reap_stale_trials
 from studies.retry import DEFAULT_STORAGE_PATIENCE_S
-from studies.runner import build_missing_datasets
+from studies.runner import build_missing_datasets, check_plan_buildable, check_plan_datasets
 from studies.storage import dashboard_command, journal_path, mask_url, open_storage
 from studies.timing import StageClock, training_time
 from studies.worker import (
@@ -95,10 +96,13 @@ def trial_counts(study: optuna.Study) -> dict[str, int]:
 
 
 def export_study(study: optuna.Study, plan: StudyPlan, *, results_dir: Path) -> Path:
-    """Write results/<study>/scores.csv and .parquet and curves.csv; return the scores csv path."""
+    """Write results/<study>/scores.csv and .parquet and curves.csv; return the scores csv path. A journal found
+    sound is backed up."""
     out_dir = Path(results_dir) / plan.study_name
     csv_path, _ = write_scores(scores_frame(study, plan), out_dir=out_dir)
     write_curves(curves_frame(study, plan), out_dir=out_dir)
+    if journal_path(out_dir).is_file():
+        check_journal(journal_path(out_dir))
     return csv_path
 
 
@@ -135,6 +139,8 @@ def run_study(*, plan: StudyPlan, storage_url: str | None, results_dir: Path, wo
     resolve_trainer(train)  # fail before any work when it cannot be imported
     check_lease(lease_s=lease_s, heartbeat_s=heartbeat_s)
     execution.check(plan)
+    check_plan_buildable(plan)
+    check_plan_datasets(plan, missing_ok=True)  # the datasets on disk fit the task: checked before the study is stored
     results_dir = Path(results_dir)
     study = open_plan_study(plan=plan, storage_url=storage_url, results_dir=results_dir, workers=workers,
                             storage_patience_s=storage_patience_s)
@@ -144,7 +150,9 @@ def run_study(*, plan: StudyPlan, storage_url: str | None, results_dir: Path, wo
     clock = StageClock() if clock is None else clock
     started = time.time()
     with clock.stage("datasets"):
-        build_missing_datasets(plan, log=log)
+        built = build_missing_datasets(plan, log=log)
+        if built:
+            check_plan_datasets(plan)  # and the ones just built, before any training
     for number in reap_stale_trials(study, lease_s=lease_s):
         log(f"trial {number} was left running by a stopped worker; re-enqueued (resumes from its checkpoint)")
     added = enqueue_grid(study, plan)

@@ -45,11 +45,21 @@ def reject_unknown_keys(where: str, values: Mapping[str, Any], valid: tuple[str,
                          f"valid keys: {', '.join(valid)}")
 
 
+_LEVEL_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "method": ((str,), "names (strings)"), "alpha": ((int, float), "finite numbers > 0"),
+    "mixer": ((str,), "names (strings)"), "global_info": ((bool,), "true or false"),
+}
+
+
 def _levels(where: str, name: str, values: Any) -> tuple:
     if not isinstance(values, (list, tuple)):
         raise StudyError(f"{where}: factors.{name} must be a list of levels, got {values!r}")
     if not values:
         raise StudyError(f"{where}: factors.{name} is empty, so the grid is empty; give at least one level")
+    types, wanted = _LEVEL_TYPES.get(name, ((str, int, float, bool), "plain values"))
+    for value in values:  # strictly typed: no "false" for false, no [1.0] for 1.0
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise StudyError(f"{where}: factors.{name} levels must be {wanted}, got {value!r}")
     if len(set(values)) != len(values):
         raise StudyError(f"{where}: factors.{name} repeats a level: {list(values)}")
     return tuple(values)
@@ -139,6 +149,12 @@ class StudySpec:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise StudyError(f"{where}: {name} must be an integer >= 1, got {value!r}")
+        if not isinstance(self.description, str):
+            raise StudyError(f"{where}: description must be a string, got {self.description!r}")
+        for key in ("tasks", "qualities"):
+            for item in getattr(self, key):
+                if not isinstance(item, str):
+                    raise StudyError(f"{where}: {key} must be a list of names (strings), got {item!r}")
         for task in self.tasks:
             get_task(task)  # UnknownNameError listing the known tasks
         for claim in self.claims:
@@ -218,13 +234,19 @@ def load_spec(name_or_path: str | Path) -> StudySpec:
     """Load a built-in study by name, or a spec file by path (``*.toml``)."""
     text = str(name_or_path)
     path = Path(text) if text.endswith(".toml") else SPEC_DIR / f"{text}.toml"
+    if path.is_dir():
+        raise StudyError(f"study spec {text} is a directory; give the .toml file itself")
     if not path.is_file():
         if text.endswith(".toml"):
             raise StudyError(f"study spec file {text} does not exist; give an existing .toml file")
         raise StudyError(f"unknown study {text!r}; built-in studies: {', '.join(spec_names())} "
                          "(or give the path of a .toml spec)")
     try:
-        values = tomllib.loads(path.read_text())
+        values = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise StudyError(f"study spec {path}: invalid TOML ({error}); fix the syntax") from None
+    except UnicodeDecodeError:
+        raise StudyError(f"study spec {path} is not UTF-8 text; give a TOML file") from None
+    except OSError as error:
+        raise StudyError(f"cannot read study spec {path}: {error.strerror or error}; make it readable") from None
     return parse_spec(values, name=path.stem)

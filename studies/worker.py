@@ -16,6 +16,7 @@ import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
+from omiga.masking import mask_secrets
 from studies.errors import StudyError
 from studies.execution import CPU_EAGER, Execution
 from studies.grid import GridPoint
@@ -81,7 +82,7 @@ def _fail_all(study: optuna.Study, claimed: list[ClaimedTrial], reason: str) -> 
     for item in claimed:
         try:
             item.trial.set_user_attr("status", "failed")
-            item.trial.set_user_attr("reason", reason[-2000:])
+            item.trial.set_user_attr("reason", mask_secrets(reason)[-2000:])
             study.tell(item.trial, state=TrialState.FAIL)
         except UpdateFinishedTrialError:
             pass

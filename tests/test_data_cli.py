@@ -63,6 +63,17 @@ def test_import_madt_needs_trust_pickle(main, tmp_path, capsys):
     assert (data.attrs.task, data.attrs.quality, data.attrs.source, len(data)) == ("smac_2c_vs_64zg", "good", "madt", 1)
 
 
+def test_import_of_data_that_does_not_fit_the_task_is_refused_before_writing(main, tmp_path, capsys):
+    episode = [[[np.zeros(2), [0.0], [0], [1.0], [True], [1, 1]]] for _ in range(2)]
+    torch.save(episode, tmp_path / "ep0.pt")
+    out = tmp_path / "out.h5"
+    assert main(["datasets", "import", "--format", "madt", str(tmp_path / "ep0.pt"), "--task", "toy_coop",
+                 "--out", str(out), "--trust-pickle"]) == 2
+    err = capsys.readouterr().err
+    assert "does not fit task toy_coop (backend toy): obs_dim is 1, the environment's is 7; state_dim is 2" in err
+    assert "n_actions (avail_actions' width) is 2, the environment's is 5" in err and not out.exists()
+
+
 def test_import_to_an_unknown_task_lists_tasks(main, tmp_path, capsys):
     assert main(["datasets", "import", "--format", "omiga-hdf5", str(tmp_path / "x.hdf5"), "--task", "nope",
                  "--out", str(tmp_path / "o.h5")]) == 2

@@ -139,7 +139,7 @@ def test_vault_cli_import_and_refusals(vaults, tmp_path, capsys, monkeypatch):
     assert load_dataset(out).attrs.quality == "good"
     inside = vaults["smac_path"] / "canonical.h5"
     assert cli.main(argv + ["--out", str(inside)]) == 2
-    assert "would overwrite the source" in capsys.readouterr().err and not inside.exists()
+    assert "lies inside the source directory" in capsys.readouterr().err and not inside.exists()
     assert cli.main(argv[:-1] + ["smac_corridor", "--out", str(tmp_path / "x.h5")]) == 2
     assert "agents: 2 in the data, 6 in smac_corridor's environment" in capsys.readouterr().err
     assert not (tmp_path / "x.h5").exists()

@@ -10,7 +10,10 @@ import numpy as np
 
 from omiga.data.io import dataset_digest, load_dataset, read_dataset_file
 from omiga.data.schema import ARRAY_FIELDS, OfflineDataset, legacy_backend
+from omiga.data.task_fit import check_dataset_fits_task
 from omiga.data.validate import validate_dataset
+from omiga.errors import ConfigError, DatasetError
+from omiga.paths import check_output_file
 
 __all__ = ["register"]
 
@@ -55,6 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="environment steps of the SAC behaviour learner (default 300000, 1-2.5 h on 2 cores)")
     options.add_argument("--max-episode-steps", type=int, default=None, metavar="N",
                          help="episode time limit in steps, at most 1000 (default 1000; shorter for smoke builds)")
+    build.add_argument("--allow-large", action="store_true", help="allow --episodes / --sac-steps past omiga.limits")
     where = build.add_mutually_exclusive_group()
     where.add_argument("--out", type=Path, default=None, help="file to write")
     where.add_argument("--cache-dir", type=Path, default=None,
@@ -63,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    """Print a dataset's summary; exit 0 when it is valid, 1 when it has problems."""
+    """Print a dataset's summary; exit 0 when it is valid and fits its task's environment, 1 otherwise."""
     arrays, attrs = read_dataset_file(args.path)
     problems = validate_dataset(arrays, attrs=attrs)
     print(f"dataset  {args.path}")
@@ -78,9 +82,15 @@ def run_info(args: argparse.Namespace) -> int:
         array = arrays.get(name)
         print(f"  {name:<14}{'absent' if array is None else f'{list(array.shape)} {array.dtype}'}")
     if not problems:
-        print(_summary(load_dataset(args.path)))
-        print("validation: OK")
-        return 0
+        dataset = load_dataset(args.path)
+        print(_summary(dataset))
+        try:
+            check_dataset_fits_task(dataset, where=args.path)
+        except DatasetError as error:  # schema-valid, but not data of its task
+            problems = [str(error)]
+        else:
+            print("validation: OK")
+            return 0
     print(f"validation: INVALID ({len(problems)} problem{'s' * (len(problems) > 1)})")
     for problem in problems:
         print(f"  - {problem}")
@@ -89,12 +99,17 @@ def run_info(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     """Convert ``args.source`` and write the canonical file."""
-    from omiga.data.importers import check_output_path, import_dataset
+    from omiga.data.importers import import_dataset
     from omiga.data.io import save_dataset
     from omiga.tasks import get_task
 
     task = get_task(args.task).name
-    check_output_path(args.source, args.out)
+    if not args.source.exists():
+        raise DatasetError(f"import source {args.source} does not exist: check the path")
+    check_output_file(args.out, inputs=[args.source])
+    if args.source.is_dir() and args.out.absolute().resolve().is_relative_to(args.source.absolute().resolve()):
+        raise ConfigError(f"--out {args.out} lies inside the source directory {args.source}; write the canonical "
+                          "file elsewhere, so the source stays as it was")
     dataset = import_dataset(args.source, format=args.format, task=task, quality=args.quality,
                              trust_pickle=args.trust_pickle)
     path = save_dataset(dataset, args.out)
@@ -105,10 +120,18 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_build(args: argparse.Namespace) -> int:
     """Build a dataset with the task's behaviour policy and print where it went and how long it took."""
+    from omiga.limits import check_size
     from omiga.tasks import build_dataset, dataset_path
 
+    if args.episodes is not None:
+        check_size("--episodes", args.episodes, kind="episodes", allow_large=args.allow_large)
+    if args.sac_steps is not None:
+        check_size("--sac-steps", args.sac_steps, kind="sac_steps", allow_large=args.allow_large)
     path = args.out or dataset_path(args.task, quality=args.quality, cache_dir=args.cache_dir,
                                     backend=args.backend, behavior=args.behavior)
+    if args.seed < 0:
+        raise ConfigError(f"--seed must be an integer >= 0, got {args.seed}")
+    check_output_file(path, option="--out" if args.out else "--cache-dir (the dataset's path in it)")
     start = time.perf_counter()
     path = build_dataset(args.task, quality=args.quality, episodes=args.episodes, seed=args.seed, path=path,
                          backend=args.backend, behavior=args.behavior,

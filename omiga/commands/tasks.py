@@ -22,7 +22,7 @@ def format_task_table() -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.describe:
+    if args.describe is not None:
         spec = get_task(args.describe)
         print(f"{spec.name}: {spec.description}")
         return 0

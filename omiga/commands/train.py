@@ -94,26 +94,43 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads (default: torch's choice; 1 is faster on a busy machine)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--allow-large", action="store_true",
+                        help="allow sizes past the sane limits of omiga.limits (hidden, batch size, members, episodes)")
     parser.set_defaults(func=run)
 
 
 def _evaluator(task_name: str, episodes: int, obs_mode: str = "local"):
-    """evaluate(policy, step) for a registered task in ``obs_mode``, or None (with a printed note) when unavailable."""
-    from omiga.errors import UnknownNameError
-    from omiga.tasks import get_task
+    """evaluate(policy, step) for a registered task in ``obs_mode``, or None (with a printed note) when unavailable.
+
+    A registered task whose backend is not installed is refused now (BackendUnavailableError with the install
+    hint), not after training; ``--no-eval`` trains without it.
+    """
+    from omiga.errors import BackendUnavailableError, UnknownNameError
+    from omiga.tasks import backend_available, get_task
 
     try:
         task = get_task(task_name)
     except UnknownNameError:  # not a registered task: synthetic or foreign data
         print(f"note: dataset task {task_name!r} is not a registered task; skipping evaluation")
         return None
-    try:
-        from omiga.evaluate import evaluate_population
-    except ImportError:
-        print("note: omiga.evaluate is not available; skipping evaluation")
-        return None
+    if not backend_available(task.default_backend):
+        raise BackendUnavailableError(f"evaluating task {task.name} needs backend {task.default_backend!r}, which is "
+                                      "not installed (`python -m omiga tasks` says what to install); install it, or "
+                                      "pass --no-eval to train without evaluation")
+    from omiga.evaluate import evaluate_population
+
     return lambda policy, step: evaluate_population(policy, task=task, episodes=episodes, seed=10_000 + step,
                                                     obs_mode=obs_mode)
+
+
+def _check_sizes(args: argparse.Namespace, n_members: int) -> None:
+    from omiga.limits import check_size
+
+    for option, value, kind in (("--hidden", args.hidden, "hidden"), ("--batch-size", args.batch_size, "batch_size"),
+                                ("--steps", args.steps, "steps"),
+                                ("--eval-episodes", args.eval_episodes, "eval_episodes"),
+                                ("members (len(--alpha) x len(--seeds))", n_members, "members")):
+        check_size(option, value, kind=kind, allow_large=args.allow_large)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -121,6 +138,9 @@ def run(args: argparse.Namespace) -> int:
 
     from omiga.data.importers import observation_mode
     from omiga.data.io import load_dataset
+    from omiga.data.task_fit import check_dataset_fits_task
+    from omiga.paths import check_output_dir
+    from omiga.tasks import get_task
     from omiga.train import train_population
 
     if args.threads is not None:
@@ -137,9 +157,15 @@ def run(args: argparse.Namespace) -> int:
     )
     members = [MemberConfig(seed=seed, alpha=alpha, global_info=not args.no_global_info)
                for alpha in args.alpha for seed in parse_seeds(args.seeds)]
+    _check_sizes(args, len(members))
+    check_output_dir(args.out, inputs=[args.dataset])
     dataset = load_dataset(args.dataset)
-    evaluate = None if args.no_eval else _evaluator(dataset.attrs.task, args.eval_episodes,
-                                                    observation_mode(dataset.attrs))
+    obs_mode = observation_mode(dataset.attrs)
+    evaluate = None if args.no_eval else _evaluator(dataset.attrs.task, args.eval_episodes, obs_mode)
+    if obs_mode == "local":  # global-mode imports were checked against the global layout when imported
+        # evaluation runs on the task's default backend; without it, the dataset's own backend is the reference
+        check_dataset_fits_task(dataset, where=args.dataset,
+                                backend=None if evaluate is None else get_task(dataset.attrs.task).default_backend)
     if config.compile:  # otherwise the progress bar sits at step 0 for that long, as if hung
         print(f"note: --compile: the first step compiles the {config.method} update "
               "(10-90 s on a 2-core CPU)")

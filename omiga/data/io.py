@@ -21,6 +21,7 @@ from omiga.atomic import write_atomic
 from omiga.data.schema import ARRAY_FIELDS, DatasetAttrs, OfflineDataset, legacy_backend
 from omiga.data.validate import validate_dataset
 from omiga.errors import DatasetError
+from omiga.paths import check_input_file
 
 __all__ = ["dataset_digest", "load_dataset", "read_dataset_file", "save_dataset", "validate_file"]
 
@@ -49,9 +50,12 @@ def read_dataset_file(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarra
     Raises DatasetError when the file is missing, not HDF5, truncated or otherwise unreadable.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DatasetError(f"no dataset file at {path}: check the path, or build the dataset with "
                            "`python -m omiga datasets build --task T --quality Q`")
+    inside = ", ".join(sorted(p.name for p in path.glob("*.h5"))[:3]) if path.is_dir() else ""
+    check_input_file(path, what="dataset file", error=DatasetError, elsewhere="copy it somewhere readable",
+                     directory_fix=f"pass the .h5 file itself (e.g. one of {inside or 'the .h5 files inside it'})")
     try:
         with h5py.File(path, "r") as file:
             arrays = {name: file[name][()] for name in ARRAY_FIELDS if name in file}

@@ -73,6 +73,8 @@ class ToyCoopEnv:
     n_actions = TOY_N_ACTIONS
     act_dim = None
     backend = "toy"
+    agent_id_columns = slice(obs_dim - TOY_N_AGENTS, obs_dim)
+    """Observation columns holding the one-hot agent id (checked in datasets: omiga.data.task_fit)."""
 
     def __init__(self, *, n_envs: int, obs_mode: str = "local"):
         if n_envs < 1:

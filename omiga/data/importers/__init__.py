@@ -1,7 +1,8 @@
 """Importers of foreign dataset formats into the canonical schema, keyed by format name.
 
 Every importer checks its result against the task's environment (:mod:`omiga.data.importers.task_shapes`)
-before returning it, and :func:`check_output_path` refuses an output that would overwrite the source.
+before returning it; ``datasets import`` refuses an output that is, or lies inside, the source
+(:func:`omiga.paths.check_output_file`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from omiga.data.importers.omiga_hdf5 import import_omiga_hdf5
 from omiga.data.schema import DatasetAttrs, OfflineDataset
 from omiga.errors import DatasetError, UnknownNameError
 
-__all__ = ["IMPORT_FORMATS", "check_output_path", "import_dataset", "import_madt", "import_og_marl_vault",
+__all__ = ["IMPORT_FORMATS", "import_dataset", "import_madt", "import_og_marl_vault",
            "import_omiga_hdf5", "observation_mode"]
 
 IMPORT_FORMATS: dict[str, Callable[..., OfflineDataset]] = {
@@ -43,13 +44,6 @@ def import_dataset(
     if format == "madt":
         return import_madt(source, task=task, quality=quality, trust_pickle=trust_pickle)
     return IMPORT_FORMATS[format](source, task=task, quality=quality)
-
-
-def check_output_path(source: str | os.PathLike[str], out: str | os.PathLike[str]) -> None:
-    """DatasetError when writing ``out`` would overwrite ``source`` or write inside it (a directory source)."""
-    source, out = Path(source).resolve(), Path(out).resolve()
-    if out == source or source in out.parents:
-        raise DatasetError(f"--out {out} would overwrite the source {source}; write the canonical file elsewhere")
 
 
 def observation_mode(attrs: DatasetAttrs) -> str:

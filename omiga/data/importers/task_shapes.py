@@ -1,6 +1,7 @@
 """What a task's environment expects of imported data: agents, action kind and sizes, observation and state sizes.
 
-Imports are checked against these before anything is written (:func:`check_task_shapes`):
+Imports are checked before anything is written (:func:`check_task_shapes`): against the task's environment
+where it is installed here (:mod:`omiga.data.task_fit`), else against these tables:
 
 - MaMuJoCo tasks: the gymnasium-robotics env in ``obs_mode="global"`` (OMIGA's transform), from
   :data:`~omiga.data.importers.mamujoco_layout.OMIGA_MAMUJOCO_LAYOUTS` (tests check it against the real env);
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 from omiga.data.importers.mamujoco_layout import OMIGA_MAMUJOCO_LAYOUTS
 from omiga.data.schema import OfflineDataset
-from omiga.errors import DatasetError
+from omiga.errors import DatasetError, UnknownNameError
 
 __all__ = ["SMAC_MAP_UNITS", "TaskShapes", "check_task_shapes", "task_shapes"]
 
@@ -55,8 +56,31 @@ def task_shapes(task: str) -> TaskShapes | None:
     return None
 
 
+def _checked_against_environment(dataset: OfflineDataset, *, task: str, source: object) -> bool:
+    from omiga.data.importers import observation_mode
+    from omiga.data.task_fit import check_dataset_fits_task, env_shape
+    from omiga.tasks import get_task
+
+    if observation_mode(dataset.attrs) != "local":  # the environment is built in local mode; the tables know global
+        return False
+    try:
+        spec = get_task(task)
+    except UnknownNameError:
+        return False
+    backend = dataset.attrs.backend if dataset.attrs.backend in spec.backends else None
+    if env_shape(spec.name, backend=backend) is None:
+        return False
+    check_dataset_fits_task(dataset, where=source, task=spec.name, backend=backend)
+    return True
+
+
 def check_task_shapes(dataset: OfflineDataset, *, task: str, source: object) -> OfflineDataset:
-    """``dataset`` unchanged if its sizes fit ``task``'s environment; else DatasetError listing every mismatch."""
+    """``dataset`` unchanged if its sizes fit ``task``'s environment; else DatasetError listing every mismatch.
+
+    Where the task's environment is installed here, :func:`omiga.data.task_fit.check_dataset_fits_task` checks
+    against the environment itself (agent-id layout included); these tables are the fallback where it is not."""
+    if _checked_against_environment(dataset, task=task, source=source):
+        return dataset
     expected = task_shapes(task)
     if expected is None:
         raise DatasetError(f"{source}: no environment sizes are known for task {task!r}, so the import cannot be "
