@@ -1,6 +1,6 @@
 """Nox sessions of the OMIGA study suite.
 
-    nox -s study -- --task smac_corridor            # quick preset, ablation study, report in reports/smac_corridor/
+    nox -s study -- --task smac_corridor            # quick preset, headline study, report in reports/headline-smac_corridor-quick/
     nox -s study -- --task toy_coop --preset smoke  # seconds
     nox -s tests                                    # pytest (arguments after -- go to pytest, e.g. -m "not slow")
     nox -s lint                                     # ruff

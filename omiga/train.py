@@ -43,6 +43,17 @@ def dataset_content_digest(dataset: OfflineDataset) -> str:
     return digest.hexdigest()
 
 
+def population_data_digest(dataset: OfflineDataset | Sequence[OfflineDataset]) -> str:
+    """The digest a checkpoint and result.json are tied to: one dataset's `dataset_content_digest`, or for a
+    merged population (several datasets) the sha256 of their digests joined in member-index order."""
+    datasets = [dataset] if isinstance(dataset, OfflineDataset) else list(dataset)
+    return _joined([dataset_content_digest(d) for d in datasets])
+
+
+def _joined(digests: Sequence[str]) -> str:
+    return digests[0] if len(digests) == 1 else hashlib.sha256("+".join(digests).encode()).hexdigest()
+
+
 def _git_sha() -> str | None:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
@@ -113,7 +124,10 @@ def _check_resumable(state: dict, config: TrainConfig, members: Sequence[MemberC
 def _recorded_digest(path: Path) -> object:
     """The dataset digest a result.json records (None when unreadable or absent: the run is simply redone)."""
     try:
-        return json.loads(path.read_text())["provenance"]["dataset"]["sha256_arrays"]
+        recorded = json.loads(path.read_text())["provenance"]
+        if "datasets" in recorded:
+            return _joined([d["sha256_arrays"] for d in recorded["datasets"]])
+        return recorded["dataset"]["sha256_arrays"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -160,7 +174,7 @@ def train_population(dataset: OfflineDataset | Sequence[OfflineDataset], *, conf
     if not members:
         raise ConfigError("train_population needs at least one MemberConfig")
     members = tuple(members)
-    digest = dataset_content_digest(dataset)
+    digest = population_data_digest(dataset)
     checkpoint_path = None if out_dir is None else Path(out_dir) / CHECKPOINT_NAME
     state = None
     if checkpoint_path is not None and checkpoint_path.exists():  # checked before any work

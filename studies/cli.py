@@ -2,7 +2,7 @@
 
 Examples::
 
-    python -m studies all --task smac_corridor                    # quick preset, ablation study, report
+    python -m studies all --task smac_corridor                    # quick preset, headline study, report
     python -m studies run --task toy_coop --preset smoke --workers 2
     python -m studies run --task smac_corridor --storage postgresql://USER:PASSWORD@HOST/DB   # on each machine
     python -m studies worker --name ablation-smac_corridor-quick --storage postgresql://...   # extra workers
@@ -35,7 +35,7 @@ from studies.worker import DEFAULT_HEARTBEAT_S, DEFAULT_LEASE_S, DEFAULT_TRAINER
 
 __all__ = ["DEFAULT_STUDY", "build_parser", "main"]
 
-DEFAULT_STUDY = "ablation"
+DEFAULT_STUDY = "headline"
 
 
 def _csv(text: str) -> tuple[str, ...]:

@@ -36,11 +36,11 @@ def test_nox_study_smoke_writes_scores_and_report(tmp_path: Path):
     done = subprocess.run(command, check=False, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     output = done.stdout + done.stderr
-    report_dir = tmp_path / "reports" / "ablation-toy_coop-smoke"
+    report_dir = tmp_path / "reports" / "headline-toy_coop-smoke"
     assert f"report: {report_dir / 'index.html'}" in output
     for name in ("table.md", "table.tex", "table.html", "claims.md", "index.html", "interval_estimates.png"):
         assert (report_dir / name).stat().st_size > 0, name
-    scores = pd.read_csv(tmp_path / "results" / "ablation-toy_coop-smoke" / "scores.csv")
+    scores = pd.read_csv(tmp_path / "results" / "headline-toy_coop-smoke" / "scores.csv")
     assert len(scores) == 26 and set(scores["status"]) == {"ok"}
     assert "bc" in (report_dir / "table.md").read_text()
     verdicts = output.split("claims:\n", 1)[1].split("report:", 1)[0].splitlines()

@@ -20,7 +20,7 @@ from studies.storage import dashboard_command, mask_url, open_storage
     (["run", "--task", "toy_coop", "--preset", "paper", "--seeds", "2"],
      "--seeds 2 conflicts with preset 'paper', which needs at least 5 seeds"),
     (["run", "--task", "toy_coop", "--qualities", "expert"], "task toy_coop has no dataset quality 'expert'"),
-    (["run"], "study 'ablation' names no task; pass --task (e.g. --task smac_corridor)"),
+    (["run"], "study 'headline' names no task; pass --task (e.g. --task smac_corridor)"),
     (["run", "--task", "toy_coop", "--workers", "2", "--storage", "sqlite:///x.db"],
      "SQLite cannot be shared by several workers"),
     (["run", "--task", "toy_coop", "--storage", "postgresql://me:hunter2@127.0.0.1:1/db"],

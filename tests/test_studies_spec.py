@@ -137,7 +137,7 @@ def test_preset_conflicts_and_bad_values():
 def test_plan_resolution_preset_then_overrides_and_study_name():
     spec, quick = load_spec("ablation"), load_preset("quick")
     plan = resolve_plan(spec=spec, preset=quick, task="smac_corridor")
-    assert (plan.study_name, plan.backend, plan.seeds, plan.steps) == ("ablation-smac_corridor-quick", "smax", 3,
+    assert (plan.study_name, plan.backend, plan.seeds, plan.steps) == ("ablation-smac_corridor-quick", "smax", 5,
                                                                        quick.steps)
     assert plan.qualities == ("medium", "poor")  # quick prefers the medium and poor datasets
     paper = resolve_plan(spec=spec, preset=load_preset("paper"), task="smac_corridor")
@@ -213,7 +213,7 @@ def test_the_specs_select_seeds_reach_every_claim_that_lacks_its_own():
 def test_the_headline_study_asks_the_papers_questions():
     spec = load_spec("headline")
     assert spec.factors.method == ("omiga", "bc") and spec.factors.mixer == ("linear",)
-    assert spec.factors.alpha == (0.1, 0.3, 1.0, 3.0, 10.0) and spec.factors.global_info == (True, False)
+    assert spec.factors.alpha == (0.1, 0.3, 1.0, 3.0) and spec.factors.global_info == (True, False)
     assert [c["kind"] for c in spec.claims] == ["beats", "improves", "sensitivity"]
     assert spec.claims[1]["tune"] == ["alpha"] and all(c["select_seeds"] == 0.4 for c in spec.claims)
 
