@@ -9,6 +9,7 @@ from analysis.bootstrap import (
                                 seeded_global_rng,
                                 stratified_bootstrap_ci,
 )
+from analysis.engine import DEFAULT_ENGINE, ENGINES
 from analysis.claims import ClaimVerdict, evaluate_claim, evaluate_claims, validate_claim, verdicts_table
 from analysis.errors import AnalysisError, ClaimError, ScoresTableError
 from analysis.estimates import ALL_TASKS, ESTIMATE_COLUMNS, EstimateConfig, interval_estimates
@@ -24,7 +25,7 @@ from analysis.scores import configuration_label, load_scores, ok_runs
 from analysis.summary import run_status_counts, seed_summary
 
 __all__ = [
-    "ALL_TASKS", "DEFAULT_BOOTSTRAP_REPS", "ESTIMATE_COLUMNS", "METRICS", "AnalysisError", "ClaimError",
+    "ALL_TASKS", "DEFAULT_BOOTSTRAP_REPS", "DEFAULT_ENGINE", "ENGINES", "ESTIMATE_COLUMNS", "METRICS", "AnalysisError", "ClaimError",
     "ClaimVerdict", "EstimateConfig", "IntervalEstimate", "PowerConfig", "ScoresTableError",
     "configuration_label", "evaluate_claim", "evaluate_claims", "interval_estimates", "load_scores", "ok_runs",
     "pairwise_probability_of_improvement", "performance_profiles", "probability_of_improvement",

@@ -20,6 +20,7 @@ import numpy as np
 __all__ = [
     "DEFAULT_BOOTSTRAP_REPS",
     "IntervalEstimate",
+    "percentile_bounds",
     "percentile_interval",
     "pooled_strata_resamples",
     "seeded_global_rng",
@@ -72,26 +73,34 @@ def _check_reps(reps: int) -> None:
 
 def stratified_bootstrap_resamples(matrix: np.ndarray, *, reps: int,
                                    rng: np.random.RandomState) -> Iterator[np.ndarray]:
-    """Yield chunks of resampled matrices ``(chunk, n_runs, n_tasks)``; runs resampled within each task."""
+    """Yield chunks of resampled arrays ``(chunk, n_runs, n_tasks, ...)``: runs resampled with replacement
+    within each task (and independently at every trailing index, as rliable's ``StratifiedBootstrap``)."""
     _check_reps(reps)
-    n_runs, n_tasks = matrix.shape
-    columns = np.arange(n_tasks)
+    matrix = np.asarray(matrix)
+    n_runs = matrix.shape[0]
+    strata = np.ogrid[tuple(slice(n) for n in matrix.shape[1:])]
     chunk = max(1, _CHUNK_ELEMENTS // matrix.size)
     done = 0
     while done < reps:
         size = min(chunk, reps - done)
-        rows = rng.randint(0, n_runs, size=(size, n_runs, n_tasks))
-        yield matrix[rows, columns]
+        rows = rng.randint(0, n_runs, size=(size, *matrix.shape))
+        yield matrix[(rows, *strata)]
         done += size
 
 
-def percentile_interval(values: np.ndarray, *, confidence: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval of replicate statistics ``values`` (first axis = replicates)."""
+def percentile_bounds(values: np.ndarray, *, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile bootstrap bounds of replicate statistics ``values`` ``(reps, k)``: two arrays ``(k,)``."""
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     tail = 100.0 * (1.0 - confidence) / 2.0
     low, high = np.percentile(values, [tail, 100.0 - tail], axis=0)
-    return float(low), float(high)
+    return np.atleast_1d(low), np.atleast_1d(high)
+
+
+def percentile_interval(values: np.ndarray, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of replicate statistics ``values`` (first axis = replicates)."""
+    low, high = percentile_bounds(values, confidence=confidence)
+    return float(low[0]), float(high[0])
 
 
 def stratified_bootstrap_ci(matrix: np.ndarray, *, statistic: Callable[[np.ndarray], np.ndarray], reps: int,
