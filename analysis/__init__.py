@@ -9,6 +9,7 @@ from analysis.bootstrap import (
                                 seeded_global_rng,
                                 stratified_bootstrap_ci,
 )
+from analysis.curves import learning_curve_bands, load_curves
 from analysis.engine import DEFAULT_ENGINE, ENGINES
 from analysis.claims import ClaimVerdict, evaluate_claim, evaluate_claims, validate_claim, verdicts_table
 from analysis.errors import AnalysisError, ClaimError, ScoresTableError
@@ -27,7 +28,8 @@ from analysis.summary import run_status_counts, seed_summary
 __all__ = [
     "ALL_TASKS", "DEFAULT_BOOTSTRAP_REPS", "DEFAULT_ENGINE", "ENGINES", "ESTIMATE_COLUMNS", "METRICS", "AnalysisError", "ClaimError",
     "ClaimVerdict", "EstimateConfig", "IntervalEstimate", "PowerConfig", "ScoresTableError",
-    "configuration_label", "evaluate_claim", "evaluate_claims", "interval_estimates", "load_scores", "ok_runs",
+    "configuration_label", "evaluate_claim", "evaluate_claims", "interval_estimates", "learning_curve_bands",
+    "load_curves", "load_scores", "ok_runs",
     "pairwise_probability_of_improvement", "performance_profiles", "probability_of_improvement",
     "probability_of_improvement_ci", "run_status_counts", "seed_summary", "seeded_global_rng",
     "seeds_for_decision", "stratified_bootstrap_ci", "validate_claim", "verdicts_table",

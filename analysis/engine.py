@@ -30,7 +30,7 @@ from analysis.bootstrap import percentile_bounds, seeded_global_rng, stratified_
 from analysis.errors import AnalysisError
 from analysis.metrics import metric_function
 
-__all__ = ["DEFAULT_ENGINE", "ENGINES", "IntervalArrays", "check_engine", "metric_intervals",
+__all__ = ["DEFAULT_ENGINE", "ENGINES", "IntervalArrays", "check_engine", "curve_metric_intervals", "metric_intervals",
            "performance_profile_intervals", "probability_of_improvement_intervals", "rliable_library",
            "statistic_intervals"]
 
@@ -104,6 +104,26 @@ def metric_intervals(scores: np.ndarray, *, metrics: Sequence[str], reps: int, s
     ours = [metric_function(name) for name in metrics]
     return statistic_intervals(scores, statistic=lambda x: np.stack([f(x) for f in ours], axis=-1), reps=reps,
                                seed=seed, confidence=confidence)
+
+
+def curve_metric_intervals(scores: np.ndarray, *, metric: str, reps: int, seed: int, confidence: float = 0.95,
+                           engine: str = DEFAULT_ENGINE) -> IntervalArrays:
+    """``metric`` at every step of a runs × tasks × steps array, with pointwise CIs: arrays ``(n_steps,)``.
+
+    rliable's learning-curve recipe: ``get_interval_estimates`` on the 3-D array with
+    ``lambda x: np.array([metric(x[..., t]) for t in steps])``.
+    """
+    check_engine(engine)
+    scores = np.asarray(scores, np.float64)
+    if scores.ndim != 3:
+        raise ValueError(f"curve scores must be runs × tasks × steps, got shape {scores.shape}")
+    if engine == "rliable":
+        function = _rliable_metric(metric)
+        return _rliable_intervals(scores, lambda x: np.array([function(x[..., t]) for t in range(x.shape[-1])]),
+                                  reps=reps, seed=seed, confidence=confidence)
+    ours = metric_function(metric)
+    return statistic_intervals(scores, statistic=lambda x: ours(np.moveaxis(x, -1, -3)), reps=reps, seed=seed,
+                               confidence=confidence)
 
 
 def _score_distribution(scores: np.ndarray, taus: np.ndarray) -> np.ndarray:

@@ -11,12 +11,11 @@ from rliable import metrics as rly_metrics
 from analysis.bootstrap import seeded_global_rng
 from analysis.engine import (
     check_engine,
+    curve_metric_intervals,
     metric_intervals,
     performance_profile_intervals,
     probability_of_improvement_intervals,
-    statistic_intervals,
 )
-from analysis.metrics import aggregate_iqm
 
 METRICS = ("iqm", "mean", "median", "optimality_gap")
 
@@ -48,11 +47,10 @@ def test_rliable_engine_leaves_the_global_rng_as_it_was(matrix) -> None:
 
 def test_learning_curve_bands_resample_every_step_as_rliable_does() -> None:
     curves = np.random.default_rng(0).normal(size=(4, 2, 6))  # runs × tasks × steps
-
-    def per_step_iqm(x: np.ndarray) -> np.ndarray:
-        return aggregate_iqm(np.moveaxis(x, -1, -3))
-
-    fast = statistic_intervals(curves, statistic=per_step_iqm, reps=200, seed=3)
+    fast = curve_metric_intervals(curves, metric="iqm", reps=200, seed=3)
+    slow = curve_metric_intervals(curves, metric="iqm", reps=200, seed=3, engine="rliable")
+    for ours, theirs in zip(fast, slow, strict=True):
+        np.testing.assert_allclose(ours, theirs, atol=1e-12)
     with seeded_global_rng(3):
         points, cis = rly.get_interval_estimates(
             {"x": curves}, lambda x: np.array([rly_metrics.aggregate_iqm(x[..., t]) for t in range(6)]), reps=200)
