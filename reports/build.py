@@ -3,7 +3,7 @@
 Files written into ``out_dir`` (each atomically): ``table.md``, ``table.tex``, ``table.html`` (paper form:
 mean ± std, then IQM [95% CI] and n), ``claims.md``, ``estimates.csv`` (task, quality, group, metric,
 estimate, ci_low, ci_high, n_runs; ``task == "all"`` rows are across tasks on normalised scores),
-``claims.csv``, ``probability_of_improvement.csv``, ``learning_curves.csv`` (when a curves table is given), the
+``claims.csv``, ``probability_of_improvement.csv``, ``marl_eval.json`` (reports.marl_eval), ``learning_curves.csv`` (when a curves table is given), the
 figures of :data:`FIGURES` as PNG and PDF, ``provenance.json`` and ``index.html``. Probability of improvement,
 performance profiles and learning-curve bands use a tenth of ``bootstrap_reps`` (at least 500): they are drawn,
 not tabulated to two digits. The same inputs and seed give byte-identical files (the statistics engine seeds
@@ -38,6 +38,7 @@ from analysis import (
     verdicts_table,
 )
 from reports.files import write_text_atomic
+from reports.marl_eval import marl_eval_json
 from reports.page import render_index_html
 from reports.plots import plot_alpha_sensitivity, plot_interval_estimates, save_figure
 from reports.results_table import results_table
@@ -139,6 +140,7 @@ def build_report(*, scores: pd.DataFrame | str | Path, out_dir: str | Path,
         write_text_atomic(out / "estimates.csv", estimates.to_csv(index=False)),
         write_text_atomic(out / "claims.csv", verdicts.to_csv(index=False)),
         write_text_atomic(out / "probability_of_improvement.csv", improvement.to_csv(index=False)),
+        write_text_atomic(out / "marl_eval.json", marl_eval_json(table, curve_table)),
         write_text_atomic(out / "provenance.json", json.dumps(record, indent=2, sort_keys=True) + "\n"),
     ]
     if curve_table is not None:
