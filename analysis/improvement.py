@@ -79,11 +79,20 @@ def pairwise_probability_of_improvement(scores: pd.DataFrame, *, reps: int = DEF
     rows = []
     for quality, runs in ok.groupby("quality", sort=True):
         by_group = {str(g): gr for g, gr in runs.groupby("group", sort=True)}
+        tasks = {g: frozenset(gr["task"]) for g, gr in by_group.items()}
+        matrices: dict[tuple[str, frozenset], np.ndarray] = {}
+
+        def matrix(group: str, shared: frozenset) -> np.ndarray:
+            if (group, shared) not in matrices:
+                runs_of = by_group[group]
+                matrices[(group, shared)] = across_task_matrix(runs_of.loc[runs_of["task"].isin(shared)])
+            return matrices[(group, shared)]
+
         for x, y in itertools.combinations(sorted(by_group), 2):
-            shared = sorted(set(by_group[x]["task"]) & set(by_group[y]["task"]))
+            shared = tasks[x] & tasks[y]
             if not shared:
                 continue
-            xs, ys = (across_task_matrix(by_group[g].loc[by_group[g]["task"].isin(shared)]) for g in (x, y))
+            xs, ys = matrix(x, shared), matrix(y, shared)
             point, low, high = probability_of_improvement_intervals(xs, ys, reps=reps, seed=seed, engine=engine)
             rows.append({"quality": str(quality), "x": x, "y": y, "estimate": float(point[0]),
                          "ci_low": float(low[0]), "ci_high": float(high[0]), "n_x": xs.shape[0], "n_y": ys.shape[0]})
