@@ -53,11 +53,14 @@ BACKEND_NOTES = {
             "with numbers reported on SMAC.",
     "sc2": "StarCraft II via SMAC.",
     "mamujoco": "Multi-agent MuJoCo (gymnasium-robotics).",
+    "toy": "toy_coop: the tiny NumPy cooperative task for CI, not a benchmark.",
 }
 FIGURES = (
-    ("learning_curves", "Learning curves: IQM over runs at each evaluation step with 95% stratified bootstrap CIs"),
+    ("learning_curves", "Learning curves: IQM over runs at each evaluation step with 95% stratified bootstrap CIs "
+                        "(the configurations with the highest final IQM)"),
     ("interval_estimates", "Aggregate metrics across tasks (normalised scores) with 95% stratified bootstrap CIs"),
-    ("performance_profiles", "Performance profiles: fraction of runs above each normalised score, 95% CIs"),
+    ("performance_profiles", "Performance profiles: fraction of runs above each normalised score, 95% CIs "
+                             "(the configurations with the largest area under the profile)"),
     ("probability_of_improvement", "Probability of improvement of the best configuration P(X > Y) with 95% CIs"),
     ("alpha_sensitivity", "OMIGA: IQM across tasks against α with 95% CIs"),
 )

@@ -1,6 +1,7 @@
 """Figures drawn by ``rliable.plot_utils`` on our own matplotlib Figures (no pyplot state, Agg canvas).
 
-- :func:`plot_performance_profiles`: ``plot_utils.plot_performance_profiles`` with CI bands, per quality.
+- :func:`plot_performance_profiles`: ``plot_utils.plot_performance_profiles`` with CI bands, per quality; at
+  most :data:`MAX_CURVES` configurations (those with the largest area under the profile).
 - :func:`plot_probability_of_improvement`: ``plot_utils.plot_probability_of_improvement`` of the best
   configuration (highest across-task IQM) over every other, per quality.
 - :func:`plot_learning_curves`: ``plot_utils.plot_sample_efficiency_curve``: IQM against training step with CI
@@ -36,7 +37,19 @@ def _colors(groups: list[str]) -> dict[str, tuple[float, float, float]]:
     return dict(zip(groups, sns.color_palette("colorblind", n_colors=max(1, len(groups))), strict=False))
 
 
-def _panels(qualities: list[str], *, height: float, width: float = 7) -> list:
+def _top(values: pd.Series) -> list[str]:
+    """The :data:`MAX_CURVES` groups with the largest ``values`` (ties by name), in name order."""
+    ranked = values.rename_axis("group").reset_index(name="value").sort_values(["value", "group"],
+                                                                               ascending=[False, True])
+    return sorted(map(str, ranked["group"].iloc[:MAX_CURVES]))
+
+
+def _legend(ax, shown: int, total: int, title: str):
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    ax.set_title(title + (f": best {shown} of {total}" if shown < total else ""), fontsize=10)
+
+
+def _panels(qualities: list[str], *, height: float, width: float = 9) -> list:
     figure = Figure(figsize=(width, height * len(qualities)), layout="constrained")
     return figure, list(figure.subplots(len(qualities), 1, squeeze=False)[:, 0])
 
@@ -49,15 +62,15 @@ def plot_performance_profiles(profiles: pd.DataFrame) -> Figure:
     figure, axes = _panels(qualities, height=3.5)
     for ax, quality in zip(axes, qualities, strict=True):
         sub = profiles.loc[profiles["quality"] == quality]
-        by_group = {str(g): frame for g, frame in sub.groupby("group", sort=True)}
+        area = sub.groupby("group", sort=True)["fraction"].mean()
+        by_group = {str(g): frame for g, frame in sub.groupby("group", sort=True) if str(g) in _top(area)}
         taus = next(iter(by_group.values()))["tau"].to_numpy()
         plot_utils.plot_performance_profiles(
             {g: f["fraction"].to_numpy() for g, f in by_group.items()}, taus,
             performance_profile_cis={g: (f["ci_low"].to_numpy(), f["ci_high"].to_numpy()) for g, f in by_group.items()},
             ax=ax, colors=_colors(list(by_group)), xlabel="normalised score τ", ylabel="fraction of runs > τ",
             **_DECORATION)
-        ax.set_title(f"Performance profiles ({quality})", fontsize=10)
-        ax.legend(fontsize=7)
+        _legend(ax, len(by_group), len(area), f"Performance profiles ({quality})")
     return figure
 
 
@@ -83,7 +96,8 @@ def plot_probability_of_improvement(improvement: pd.DataFrame, *, estimates: pd.
     qualities = sorted(set(improvement["quality"]) & set(iqm["quality"]))
     if not qualities:
         return empty_figure("no configuration ran on every task: no probability of improvement")
-    height = max(2.0, 0.35 * improvement.groupby("quality").size().max() ** 0.5 * 4 + 1)
+    others = max(len(set(sub["x"]) | set(sub["y"])) for _, sub in improvement.groupby("quality")) - 1
+    height = max(2.0, 0.3 * others + 1.2)
     figure, axes = _panels(qualities, height=height, width=8)
     for ax, quality in zip(axes, qualities, strict=True):
         ranked = iqm.loc[iqm["quality"] == quality].sort_values(["estimate", "group"], ascending=[False, True])
@@ -93,6 +107,7 @@ def plot_probability_of_improvement(improvement: pd.DataFrame, *, estimates: pd.
             dict(zip(keys, pairs["estimate"], strict=True)),
             {k: np.array([lo, hi]) for k, lo, hi in zip(keys, pairs["ci_low"], pairs["ci_high"], strict=True)},
             pair_separator=_PAIR, ax=ax, xlabel="P(X > Y) (normalised scores)", **_DECORATION)
+        ax.set_xlim(0, 1)
         ax.set_title(f"Probability of improvement of the best configuration ({quality})", fontsize=10)
     return figure
 
@@ -106,7 +121,7 @@ def plot_learning_curves(bands: pd.DataFrame) -> Figure:
     for ax, quality in zip(axes, qualities, strict=True):
         sub = bands.loc[bands["quality"] == quality]
         final = sub.sort_values("step").groupby("group", sort=True)["estimate"].last()
-        shown = sorted(final.sort_values(ascending=False, kind="stable").index[:MAX_CURVES].map(str))
+        shown = _top(final)
         colors = _colors(shown)
         for group in shown:
             line = sub.loc[sub["group"] == group].sort_values("step")
@@ -115,8 +130,5 @@ def plot_learning_curves(bands: pd.DataFrame) -> Figure:
                 {group: np.stack([line["ci_low"].to_numpy(), line["ci_high"].to_numpy()])}, algorithms=[group],
                 colors=colors, ax=ax, xlabel="training step",
                 ylabel=f"IQM of {sub['value'].iloc[0].replace('_', ' ')}", **_DECORATION)
-        hidden = len(final) - len(shown)
-        ax.set_title(f"Learning curves ({quality})" + (f": best {len(shown)} of {len(final)} by final IQM"
-                                                        if hidden else ""), fontsize=10)
-        ax.legend(fontsize=7)
+        _legend(ax, len(shown), len(final), f"Learning curves ({quality}), by final IQM")
     return figure
