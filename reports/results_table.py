@@ -26,10 +26,12 @@ BEST, OVERLAP = "best", "overlap"
 
 
 def format_number(value: float) -> str:
-    """Three significant-ish digits: 1234 -> "1234", 15.23 -> "15.2", 0.4567 -> "0.46"."""
+    """Three significant-ish digits: 1234 -> "1234", 15.23 -> "15.2", 0.4567 -> "0.46", 6.7e30 -> "6.7e+30"."""
     if value is None or math.isnan(value):  # an undefined value (no run, or the std of one run)
         return "–"
     magnitude = abs(value)
+    if magnitude >= 1e5:
+        return f"{value:.3g}"
     if magnitude >= 100:
         return f"{value:.0f}"
     if magnitude >= 10:
@@ -139,6 +141,12 @@ class ResultsTable:
     def title(self, group: str) -> str:
         """Printed name of row ``group``."""
         return self.row_titles.get(group, group)
+
+    @property
+    def usual_runs(self) -> int:
+        """The most common number of ok runs per cell (the larger on a tie; 0 with no scored cell)."""
+        counts = pd.Series([c.n_ok for c in self.cells.values() if c.scored], dtype="int64").value_counts()
+        return int(max(counts.index, key=lambda n: (counts[n], n))) if len(counts) else 0
 
 
 def _marks(points: dict[str, tuple[float, float, float]]) -> dict[str, str]:

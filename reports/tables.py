@@ -34,29 +34,29 @@ def latex_escape(text: str) -> str:
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
 
 
-def _mean_text(cell: ResultsCell | None) -> tuple[str, str]:
-    """(text, mark) of a mean ± std cell."""
+def _mean_text(cell: ResultsCell | None, usual_runs: int) -> tuple[str, str]:
+    """(text, mark) of a mean ± std cell; its runs are printed when they are not the table's usual n."""
     if cell is None:
         return "not run", ""
-    missing = cell.n_diverged + cell.n_failed
-    text = cell.mean_std + (f" ({cell.runs})" if missing else "")
-    return text, cell.mean_mark
+    unusual = cell.n_diverged + cell.n_failed or cell.n_ok != usual_runs
+    return cell.mean_std + (f" ({cell.runs})" if unusual else ""), cell.mean_mark
 
 
-def _iqm_text(cell: ResultsCell | None) -> tuple[str, str]:
+def _iqm_text(cell: ResultsCell | None, usual_runs: int) -> tuple[str, str]:
     if cell is None:
         return "not run", ""
     return f"{cell.iqm_ci} {cell.runs}" if cell.scored else f"– {cell.runs}", cell.iqm_mark
 
 
-Kind = tuple[str, Callable[[ResultsCell | None], tuple[str, str]]]
+Kind = tuple[str, Callable[[ResultsCell | None, int], tuple[str, str]]]
 _KINDS: dict[str, Kind] = {"mean": ("mean ± std", _mean_text), "iqm": ("IQM [95% CI]", _iqm_text)}
 
 
 def _caption(table: ResultsTable, kind: str, backend_note: str) -> str:
     if kind == "mean":
-        text = ("Score per task × quality: mean ± std (sample std) over ok seeds, as the paper prints. Bold: the "
-                f"highest mean of its column; {DAGGER}: its 95% bootstrap CI of the mean overlaps the best's.")
+        text = (f"Score per task × quality: mean ± std (sample std) over n = {table.usual_runs} ok seeds per cell "
+                "(a cell with other runs says so), as the paper prints. Bold: the highest mean of its column; "
+                f"{DAGGER}: its 95% bootstrap CI of the mean overlaps the best's.")
         if table.reference:
             text += f" {_REFERENCE_TITLE}: the dataset's episode return, mean ± std over its episodes."
     else:
@@ -74,7 +74,8 @@ def _rows(table: ResultsTable, kind: str) -> list[tuple[str, list[tuple[str, str
                                          else ref.mean_std, "") if (ref := table.reference.get(i)) else ("–", "")
                                         for i in range(len(table.columns))]))
     for group in table.groups:
-        rows.append((table.title(group), [render(table.cell(group, i)) for i in range(len(table.columns))]))
+        rows.append((table.title(group), [render(table.cell(group, i), table.usual_runs)
+                                          for i in range(len(table.columns))]))
     return rows
 
 

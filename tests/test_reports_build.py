@@ -80,7 +80,7 @@ def _markdown_tables(text: str) -> list[list[list[str]]]:
 
 def test_markdown_tables_mark_the_best_and_the_overlapping_and_print_n(report) -> None:
     text = (report.out_dir / "table.md").read_text(encoding="utf-8")
-    assert text.startswith("**Table 1.** Score per task × quality: mean ± std")
+    assert text.startswith("**Table 1.** Score per task × quality: mean ± std (sample std) over n = 5 ok seeds")
     assert "Backend: smax. SMAX" in text and "†: its 95% bootstrap CI of the mean overlaps the best's" in text
     means, iqms = _markdown_tables(text)
     header = means[0]
@@ -250,7 +250,8 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path) -> None:
 def test_cells_format_mean_std_and_undefined_values() -> None:
     from reports.results_table import ResultsCell, format_number
 
-    assert [format_number(v) for v in (1234.4, 15.23, 0.4567, float("nan"))] == ["1234", "15.2", "0.46", "–"]
+    assert [format_number(v) for v in (1234.4, 15.23, 0.4567, float("nan"), 6.7e30)] == ["1234", "15.2", "0.46", "–",
+                                                                                     "6.7e+30"]
     single = ResultsCell(mean=5.0, std=float("nan"), iqm=5.0, ci_low=5.0, ci_high=5.0, n_ok=1, n_diverged=0,
                          n_failed=2)
     assert (single.mean_std, single.iqm_ci, single.runs) == ("5.00 ± –", "5.00 [5.00, 5.00]", "n=1; 2 failed")
