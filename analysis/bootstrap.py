@@ -31,7 +31,11 @@ __all__ = [
 DEFAULT_BOOTSTRAP_REPS = 20_000
 """Default replicates. Measured on 10 normal runs over 20 seeds: the Monte Carlo standard deviation of each CI
 bound is 1.9% of the CI width at 2,000 reps, 0.85% at 10,000, 0.5% at 20,000 and 0.2% at 50,000; at 20,000 the
-bounds are stable to two significant digits of the interval (tests/test_analysis_bootstrap checks it)."""
+bounds are stable to two significant digits of the interval (tests/test_analysis_bootstrap checks it). The whole
+analysis stage of a report (estimates, probability of improvement and profiles at a tenth of it, learning-curve
+bands, the ablation study's claims) on 25 configurations × 2 qualities × 5 seeds with 11-point curves took 9.8 s
+CPU at 20,000 (6.4 s at 10,000) with the vectorised engine on the 2-core machine, so 20,000 stays the default;
+rliable's own loop would need about 0.45 ms per replicate and matrix (~20 min for that table)."""
 _CHUNK_ELEMENTS = 4_000_000
 
 

@@ -54,14 +54,19 @@ def _panels(qualities: list[str], *, height: float, width: float = 9) -> list:
     return figure, list(figure.subplots(len(qualities), 1, squeeze=False)[:, 0])
 
 
+def _quality_panels(table: pd.DataFrame) -> tuple[Figure, list[tuple[object, str, pd.DataFrame]]]:
+    """A figure with one 3.5-inch panel per quality of ``table``: (figure, [(axes, quality, its rows)])."""
+    qualities = sorted(set(table["quality"]))
+    figure, axes = _panels(qualities, height=3.5)
+    return figure, [(ax, q, table.loc[table["quality"] == q]) for ax, q in zip(axes, qualities, strict=True)]
+
+
 def plot_performance_profiles(profiles: pd.DataFrame) -> Figure:
     """Fraction of runs with normalised score > τ, with CI bands, one panel per quality."""
     if profiles.empty:
         return empty_figure("no performance profiles")
-    qualities = sorted(set(profiles["quality"]))
-    figure, axes = _panels(qualities, height=3.5)
-    for ax, quality in zip(axes, qualities, strict=True):
-        sub = profiles.loc[profiles["quality"] == quality]
+    figure, panels = _quality_panels(profiles)
+    for ax, quality, sub in panels:
         area = sub.groupby("group", sort=True)["fraction"].mean()
         by_group = {str(g): frame for g, frame in sub.groupby("group", sort=True) if str(g) in _top(area)}
         taus = next(iter(by_group.values()))["tau"].to_numpy()
@@ -116,10 +121,8 @@ def plot_learning_curves(bands: pd.DataFrame) -> Figure:
     """IQM over runs against training step with 95% CI bands, one panel per quality (analysis.learning_curve_bands)."""
     if bands.empty:
         return empty_figure("no learning curves (the study wrote no curves table)")
-    qualities = sorted(set(bands["quality"]))
-    figure, axes = _panels(qualities, height=3.5)
-    for ax, quality in zip(axes, qualities, strict=True):
-        sub = bands.loc[bands["quality"] == quality]
+    figure, panels = _quality_panels(bands)
+    for ax, quality, sub in panels:
         final = sub.sort_values("step").groupby("group", sort=True)["estimate"].last()
         shown = _top(final)
         colors = _colors(shown)
