@@ -1,4 +1,4 @@
-"""``python -m reports build --scores PATH --out DIR [--claims FILE.toml] [--reps N] [--seed S]``.
+"""``python -m reports build --scores PATH --out DIR [--claims FILE.toml] [--curves CSV] [--datasets CSV] ...``.
 
 Renders any scores table. Claims come from a TOML file holding ``[[claims]]`` tables (schema in
 analysis.claims). Bad input prints ``error: <message>`` and exits 2, without a traceback unless ``--debug``.
@@ -7,12 +7,13 @@ analysis.claims). Bad input prints ``error: <message>`` and exits 2, without a t
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
-from analysis import DEFAULT_BOOTSTRAP_REPS, AnalysisError
+from analysis import DEFAULT_BOOTSTRAP_REPS, DEFAULT_ENGINE, ENGINES, AnalysisError
 from reports.build import build_report
 from reports.files import ReportWriteError
 
@@ -44,7 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--scores", type=Path, required=True, help="scores table (.csv or .parquet)")
     build.add_argument("--out", type=Path, required=True, help="directory to write the report into")
     build.add_argument("--claims", type=Path, help="TOML file with [[claims]] tables (see analysis.claims)")
+    build.add_argument("--curves", type=Path, help="curves table (.csv or .parquet): adds learning curves")
+    build.add_argument("--datasets", type=Path, help="datasets summary (.csv): adds the behaviour-return row")
     build.add_argument("--reps", type=int, default=DEFAULT_BOOTSTRAP_REPS, help="bootstrap replicates")
+    build.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
+                       help="statistics engine: rliable.library itself, or the vectorised path with its numbers")
     build.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
     build.add_argument("--study-name", default=None, help="title of the report (default: the --out folder name)")
     build.add_argument("--backend-note", default=None, help="sentence about the backend (default: derived)")
@@ -62,11 +67,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         claims = load_claims_file(args.claims) if args.claims else []
         files = build_report(scores=args.scores, out_dir=args.out, claims=claims,
                              study_name=args.study_name or args.out.resolve().name,
-                             backend_note=args.backend_note, bootstrap_reps=args.reps, seed=args.seed)
+                             backend_note=args.backend_note, bootstrap_reps=args.reps, seed=args.seed,
+                             engine=args.engine, curves=args.curves, datasets=args.datasets,
+                             provenance={"command": shlex.join(["python", "-m", "reports", *(argv or sys.argv[1:])])})
     except (_UsageError, AnalysisError, ReportWriteError) as error:
         if args.debug:
             raise
         parser.exit(2, f"{parser.prog}: error: {error}\n")
+    print(f"analysis: {files.analysis_seconds:.1f} s ({args.reps} bootstrap replicates, {args.engine} engine)")
     print(f"wrote {len(files.files)} files; open {files.index}")
     return 0
 
