@@ -28,17 +28,17 @@ ROOT = Path(__file__).parent
 STAMP_NAME = ".omiga-install-stamp"
 
 
-def _install_project(session: nox.Session) -> None:
-    """``pip install -e .[test]`` unless this venv was already installed from the same pyproject.toml."""
+def _install_project(session: nox.Session, *, extras: str = "test") -> None:
+    """``pip install -e .[extras]`` unless this venv was already installed so from the same pyproject.toml."""
     if session.venv_backend == "none":  # nox --no-venv: the current environment is used as it is
         session.log("no venv (--no-venv): using the current environment without installing")
         return
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
     stamp = Path(session.virtualenv.location) / STAMP_NAME
     if stamp.exists() and stamp.read_text() == digest:
         session.log("project already installed from this pyproject.toml; skipping pip install")
         return
-    session.install("-e", ".[test]")
+    session.install("-e", f".[{extras}]")
     stamp.write_text(digest)
 
 
@@ -48,8 +48,9 @@ def study(session: nox.Session) -> None:
 
     Arguments after ``--`` go to ``python -m studies all`` (default ``--task smac_corridor``): --task, --study,
     --preset (smoke | quick | paper), --storage, --workers, --qualities, --steps, --seeds, ...
+    Installs the ``dashboard`` extra too, so the printed ``optuna-dashboard ...`` hint works in this venv.
     """
-    _install_project(session)
+    _install_project(session, extras="test,dashboard")
     args = list(session.posargs)
     if not any(arg == "--task" or arg.startswith("--task=") for arg in args):
         args = ["--task", "smac_corridor", *args]

@@ -5,8 +5,8 @@ configuration (``group``, labelled as in the scores table) × task × quality ×
 Verdicts elsewhere use the final evaluation, as the paper does; these frames say whether that final point is
 where the runs had settled.
 
-- :func:`curve_bands`: per task × quality × group × step, the IQM over runs with a percentile bootstrap CI
-  (runs resampled).
+- :func:`learning_curve_bands`: per quality × group × step, the IQM over runs with a stratified-bootstrap CI
+  (rliable's ``get_interval_estimates`` on a runs × tasks × steps array; the vectorised engine reproduces it).
 - :func:`last_fraction_flatness`: per task × quality × group, the change of the IQM from the evaluation point
   at (or just before) ``1 - fraction`` of training to the final one, with a paired bootstrap CI (runs resampled
   together at both points, on ``normalized_score``). *flat* when the CI lies inside ``[-margin, margin]``,
@@ -25,17 +25,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.bootstrap import percentile_interval
+from analysis.bootstrap import DEFAULT_BOOTSTRAP_REPS, percentile_interval
+from analysis.engine import DEFAULT_ENGINE, check_engine, curve_metric_intervals
 from analysis.errors import ScoresTableError
 from analysis.scores import load_scores
 
-__all__ = ["BAND_COLUMNS", "BEST_LAST_COLUMNS", "CURVE_COLUMNS", "FLATNESS_COLUMNS", "best_versus_last",
-           "curve_bands", "last_fraction_flatness", "load_curves"]
+__all__ = ["BEST_LAST_COLUMNS", "CURVE_BAND_COLUMNS", "CURVE_COLUMNS", "FLATNESS_COLUMNS", "best_versus_last",
+           "last_fraction_flatness", "learning_curve_bands", "load_curves"]
 
 CURVE_COLUMNS = ("task", "backend", "quality", "method", "alpha", "mixer", "global_info", "seed", "status", "step",
-                 "score", "win_rate", "normalized_score")
+                 "score", "normalized_score")
 """Required columns of the curves table (plus any ``hp_*`` configuration column)."""
-BAND_COLUMNS = ("task", "quality", "group", "step", "iqm", "ci_low", "ci_high", "n_runs")
+CURVE_BAND_COLUMNS = ("quality", "group", "value", "step", "estimate", "ci_low", "ci_high", "n_runs")
 FLATNESS_COLUMNS = ("task", "quality", "group", "start_step", "end_step", "change", "ci_low", "ci_high", "margin",
                     "trend", "n_runs")
 BEST_LAST_COLUMNS = ("task", "quality", "group", "last", "best", "gap", "gap_low", "gap_high", "best_step",
@@ -55,7 +56,7 @@ def load_curves(source: pd.DataFrame | str | Path) -> pd.DataFrame:
         path = Path(source)
         if not path.is_file():
             raise ScoresTableError(f"curves table {path} does not exist: export the study (it writes curves.csv)")
-        table = pd.read_csv(path)
+        table = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
     missing = [c for c in CURVE_COLUMNS if c not in table.columns]
     if missing:
         raise ScoresTableError(f"curves table lacks column(s) {', '.join(missing)}: it needs "
@@ -86,22 +87,40 @@ def _runs_by_steps(cell: pd.DataFrame, column: str) -> pd.DataFrame:
     return cell.pivot_table(index="seed", columns="step", values=column, aggfunc="first").sort_index(axis=1)
 
 
-def curve_bands(curves: pd.DataFrame, *, column: str = "score", reps: int = 2000, seed: int = 0,
-                confidence: float = 0.95) -> pd.DataFrame:
-    """IQM over runs at each evaluation step with a bootstrap CI (columns :data:`BAND_COLUMNS`).
+def _curve_array(runs: pd.DataFrame, *, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Runs × tasks × steps over the steps every run has, lowest seeds kept per task: (array, steps)."""
+    steps = sorted(set.intersection(*(set(g["step"]) for _, g in runs.groupby(["task", "seed"]))))
+    per_task = []
+    for _, task_runs in runs.groupby("task", sort=True):
+        wide = task_runs.pivot_table(index="seed", columns="step", values=column, aggfunc="first")
+        per_task.append(wide.loc[:, steps].sort_index().to_numpy(np.float64))
+    n_runs = min(len(values) for values in per_task)
+    return np.stack([values[:n_runs] for values in per_task], axis=1), np.asarray(steps)
 
-    At each step the runs that reached it are used (a diverged run stops contributing at its last point).
+
+def learning_curve_bands(curves: pd.DataFrame, *, reps: int = DEFAULT_BOOTSTRAP_REPS // 10, seed: int = 0,
+                         confidence: float = 0.95, engine: str = DEFAULT_ENGINE) -> pd.DataFrame:
+    """IQM and its CI at every step per quality and group (columns :data:`CURVE_BAND_COLUMNS`).
+
+    ``curves`` comes from :func:`load_curves`; ``value`` names the column scored (score | normalized_score).
     """
-    rng = np.random.RandomState(seed)
-    rows = []
-    for (task, quality, group), cell in curves.groupby(_CELL, sort=True):
-        for step, values in _runs_by_steps(cell, column).items():
-            values = values.dropna().to_numpy(np.float64)
-            resampled = values[rng.randint(0, len(values), size=(reps, len(values)))]
-            low, high = percentile_interval(_iqm(resampled), confidence=confidence)
-            rows.append({"task": task, "quality": quality, "group": group, "step": int(step),
-                         "iqm": float(_iqm(values)), "ci_low": low, "ci_high": high, "n_runs": len(values)})
-    return pd.DataFrame(rows, columns=list(BAND_COLUMNS))
+    check_engine(engine)
+    ok = curves.loc[curves["status"].astype("string") == "ok"]
+    frames = []
+    for quality, runs in ok.groupby("quality", sort=True):
+        column = "score" if runs["task"].nunique() == 1 else "normalized_score"
+        for group, group_runs in runs.groupby("group", sort=True):
+            array, steps = _curve_array(group_runs, column=column)
+            if not len(steps):
+                continue
+            point, low, high = curve_metric_intervals(array, metric="iqm", reps=reps, seed=seed,
+                                                      confidence=confidence, engine=engine)
+            frames.append(pd.DataFrame({"quality": str(quality), "group": str(group), "value": column, "step": steps,
+                                        "estimate": point, "ci_low": low, "ci_high": high,
+                                        "n_runs": array.shape[0]}))
+    if not frames:
+        return pd.DataFrame(columns=list(CURVE_BAND_COLUMNS))
+    return pd.concat(frames, ignore_index=True)
 
 
 def _paired(matrix: np.ndarray, rng: np.random.RandomState, reps: int, confidence: float,
@@ -158,7 +177,7 @@ def best_versus_last(curves: pd.DataFrame, *, column: str = "score", reps: int =
         last = runs.apply(lambda r: r.dropna().iloc[-1], axis=1).to_numpy(np.float64)
         best = runs.max(axis=1, skipna=True).to_numpy(np.float64)
         gap, low, high = _paired(np.stack([last, best], axis=1), rng, reps, confidence, _iqm_difference)
-        band = runs.apply(lambda v: _iqm(v.dropna().to_numpy(np.float64)), axis=0)
+        band = learning_curve_bands(cell, reps=reps, seed=seed, confidence=confidence).set_index("step")["estimate"]
         rows.append({"task": task, "quality": quality, "group": group, "last": float(_iqm(last)),
                      "best": float(_iqm(best)), "gap": gap, "gap_low": low, "gap_high": high,
                      "best_step": int(band.idxmax()), "n_runs": len(runs)})

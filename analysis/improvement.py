@@ -4,6 +4,12 @@ Per stratum (one task × quality) P(X > Y) is the Mann–Whitney probability: th
 x > y, ties counting one half — rliable's ``probability_of_improvement`` — and strata are averaged. X's and Y's
 runs are resampled independently within each stratum, so X and Y may have different run counts. Identical
 inputs give exactly 0.5.
+
+:func:`pairwise_probability_of_improvement` (the report's table and figure) computes through analysis.engine:
+``rliable.metrics.probability_of_improvement`` on runs × tasks matrices with rliable's independent stratified
+bootstrap, or the vectorised engine that draws the same numbers. Where a group's run counts differ between
+tasks, each task keeps the runs with the lowest seeds up to the smallest count (as the across-task estimates).
+:func:`probability_of_improvement_ci` keeps per-stratum resampling for strata of unequal sizes.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.bootstrap import DEFAULT_BOOTSTRAP_REPS, IntervalEstimate, percentile_interval
+from analysis.engine import DEFAULT_ENGINE, probability_of_improvement_intervals
+from analysis.estimates import across_task_matrix
 from analysis.scores import ok_runs
 
 __all__ = ["IMPROVEMENT_COLUMNS", "pairwise_probability_of_improvement", "probability_of_improvement",
@@ -61,23 +69,31 @@ def probability_of_improvement_ci(x_strata: Sequence[np.ndarray], y_strata: Sequ
 
 
 def pairwise_probability_of_improvement(scores: pd.DataFrame, *, reps: int = DEFAULT_BOOTSTRAP_REPS,
-                                        seed: int = 0) -> pd.DataFrame:
+                                        seed: int = 0, engine: str = DEFAULT_ENGINE) -> pd.DataFrame:
     """P(x > y) on normalised scores for every unordered pair of groups per quality, over shared tasks.
 
     Only pairs with ok runs on at least one common task are compared. Columns :data:`IMPROVEMENT_COLUMNS`;
-    ``n_x``/``n_y`` are total ok runs used. P(y > x) is ``1 - P(x > y)``.
+    ``n_x``/``n_y`` are the runs per task used. P(y > x) is ``1 - P(x > y)``.
     """
     ok = ok_runs(scores)
     rows = []
     for quality, runs in ok.groupby("quality", sort=True):
-        by_group = {str(g): {str(t): r["normalized_score"].to_numpy(float) for t, r in gr.groupby("task")}
-                    for g, gr in runs.groupby("group", sort=True)}
+        by_group = {str(g): gr for g, gr in runs.groupby("group", sort=True)}
+        tasks = {g: frozenset(gr["task"]) for g, gr in by_group.items()}
+        matrices: dict[tuple[str, frozenset], np.ndarray] = {}
+
+        def matrix(group: str, shared: frozenset) -> np.ndarray:
+            if (group, shared) not in matrices:
+                runs_of = by_group[group]
+                matrices[(group, shared)] = across_task_matrix(runs_of.loc[runs_of["task"].isin(shared)])
+            return matrices[(group, shared)]
+
         for x, y in itertools.combinations(sorted(by_group), 2):
-            shared = sorted(set(by_group[x]) & set(by_group[y]))
+            shared = tasks[x] & tasks[y]
             if not shared:
                 continue
-            xs, ys = [by_group[x][t] for t in shared], [by_group[y][t] for t in shared]
-            ci = probability_of_improvement_ci(xs, ys, reps=reps, seed=seed)
-            rows.append({"quality": str(quality), "x": x, "y": y, "estimate": ci.estimate, "ci_low": ci.ci_low,
-                         "ci_high": ci.ci_high, "n_x": sum(map(len, xs)), "n_y": sum(map(len, ys))})
+            xs, ys = matrix(x, shared), matrix(y, shared)
+            point, low, high = probability_of_improvement_intervals(xs, ys, reps=reps, seed=seed, engine=engine)
+            rows.append({"quality": str(quality), "x": x, "y": y, "estimate": float(point[0]),
+                         "ci_low": float(low[0]), "ci_high": float(high[0]), "n_x": xs.shape[0], "n_y": ys.shape[0]})
     return pd.DataFrame(rows, columns=list(IMPROVEMENT_COLUMNS))

@@ -2,7 +2,10 @@
 
 The profile at threshold τ is the fraction of runs whose normalised score exceeds τ, averaged over tasks
 (each task weighted equally, which equals rliable's ``score_distributions`` when run counts are equal).
-Runs are resampled within each task, so tasks may hold different run counts.
+:func:`performance_profiles` (the report's figure) computes through analysis.engine: rliable's
+``create_performance_profile`` on each group's runs × tasks matrix (lowest seeds kept where a group's task
+counts differ, as the across-task estimates), or the vectorised engine that draws the same numbers.
+:func:`score_distribution` resamples strata of unequal sizes separately.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.bootstrap import DEFAULT_BOOTSTRAP_REPS
+from analysis.engine import DEFAULT_ENGINE, performance_profile_intervals
+from analysis.estimates import across_task_matrix
 from analysis.scores import ok_runs
 
 __all__ = ["PROFILE_COLUMNS", "performance_profiles", "score_distribution"]
@@ -39,8 +44,11 @@ def score_distribution(strata: list[np.ndarray], *, taus: np.ndarray, reps: int,
 
 
 def performance_profiles(scores: pd.DataFrame, *, n_taus: int = 51, reps: int = DEFAULT_BOOTSTRAP_REPS // 10,
-                         seed: int = 0) -> pd.DataFrame:
-    """Score distributions of every group per quality on a τ grid spanning the normalised scores."""
+                         seed: int = 0, engine: str = DEFAULT_ENGINE) -> pd.DataFrame:
+    """Score distributions of every group per quality on a τ grid spanning the normalised scores.
+
+    ``n_runs`` is the runs per task behind each profile.
+    """
     if n_taus < 2:
         raise ValueError(f"n_taus must be >= 2, got {n_taus}")
     ok = ok_runs(scores)
@@ -48,9 +56,9 @@ def performance_profiles(scores: pd.DataFrame, *, n_taus: int = 51, reps: int = 
     taus = np.linspace(min(0.0, values.min()), max(1.0, values.max()), n_taus)
     frames = []
     for (quality, group), runs in ok.groupby(["quality", "group"], sort=True):
-        strata = [r["normalized_score"].to_numpy(float) for _, r in runs.groupby("task", sort=True)]
-        fraction, low, high = score_distribution(strata, taus=taus, reps=reps, seed=seed)
+        matrix = across_task_matrix(runs)
+        fraction, low, high = performance_profile_intervals(matrix, taus=taus, reps=reps, seed=seed, engine=engine)
         frames.append(pd.DataFrame({"quality": str(quality), "group": str(group), "tau": taus,
                                     "fraction": fraction, "ci_low": low, "ci_high": high,
-                                    "n_runs": len(runs)}))
+                                    "n_runs": matrix.shape[0]}))
     return pd.concat(frames, ignore_index=True)

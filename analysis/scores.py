@@ -2,7 +2,9 @@
 
 One row per run. A *configuration* (group) is a combination of method, alpha, mixer and global_info; it gets a
 readable label without commas (rliable's plots split on commas), e.g. ``"omiga α=1 linear global"`` or ``"bc"``
-(``alpha``/``mixer``/``global_info`` that are empty are left out of the label). Each task must come from one
+(``alpha``/``mixer``/``global_info`` that are empty are left out of the label). Every column whose name starts
+with ``hp_`` is a method hyperparameter and a configuration column too: it is kept (as a number) and a run's
+non-empty ones join its label as ``name=value`` (``"cql linear cql_alpha=5"``). Each task must come from one
 backend (SMAX is not SMAC). Runs whose status is not ``ok`` keep their row: they are counted and reported as missing cells, never scored.
 """
 
@@ -21,6 +23,7 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "STATUSES",
     "configuration_label",
+    "hyperparameter_columns",
     "load_scores",
     "ok_runs",
 ]
@@ -41,9 +44,17 @@ def _format_alpha(alpha: float) -> str:
     return f"{alpha:g}"
 
 
+def hyperparameter_columns(table: pd.DataFrame) -> list[str]:
+    """The ``hp_*`` columns of a scores or curves table, sorted."""
+    return sorted(str(c) for c in table.columns if str(c).startswith("hp_"))
+
+
 def configuration_label(*, method: str, alpha: float | None, mixer: str | None,
-                        global_info: bool | None) -> str:
-    """Readable label of one configuration, without commas: ``"omiga α=1 linear global"``."""
+                        global_info: bool | None, hyperparameters: dict[str, float] | None = None) -> str:
+    """Readable label of one configuration, without commas: ``"omiga α=1 linear global"``.
+
+    ``hyperparameters`` maps ``hp_*`` column names to values; empty (NaN) ones are left out.
+    """
     parts = [str(method)]
     if alpha is not None and not (isinstance(alpha, float) and math.isnan(alpha)):
         parts.append(f"α={_format_alpha(float(alpha))}")
@@ -51,6 +62,9 @@ def configuration_label(*, method: str, alpha: float | None, mixer: str | None,
         parts.append(str(mixer))
     if global_info is not None and not pd.isna(global_info):
         parts.append("global" if bool(global_info) else "local")
+    for name, value in sorted((hyperparameters or {}).items()):
+        if value is not None and not pd.isna(value):
+            parts.append(f"{name.removeprefix('hp_')}={_format_alpha(float(value))}")
     return " ".join(parts).replace(",", ";")
 
 
@@ -131,7 +145,8 @@ def load_scores(source: pd.DataFrame | str | Path) -> pd.DataFrame:
             "(docs/interfaces.md, 'Scores table')")
     if table.empty:
         raise ScoresTableError("scores table has no rows: run the study first or pass a non-empty table")
-    out = table.loc[:, list(REQUIRED_COLUMNS)].reset_index(drop=True)
+    hp_columns = hyperparameter_columns(table)
+    out = table.loc[:, [*REQUIRED_COLUMNS, *hp_columns]].reset_index(drop=True)
     for column in _TEXT_COLUMNS:
         out[column] = out[column].astype("string").str.strip()
     for column in ("task", "backend", "quality", "method", "status"):
@@ -139,7 +154,7 @@ def load_scores(source: pd.DataFrame | str | Path) -> pd.DataFrame:
         if blank.any():
             raise ScoresTableError(
                 f"scores table row {int(np.flatnonzero(blank)[0])}: column {column} is empty: fill it in")
-    for column in _NUMERIC_COLUMNS:
+    for column in (*_NUMERIC_COLUMNS, *hp_columns):
         converted = pd.to_numeric(out[column], errors="coerce")
         bad = converted.isna() & out[column].notna() & (out[column].astype("string").str.strip() != "")
         if bad.any():
@@ -166,11 +181,7 @@ def load_scores(source: pd.DataFrame | str | Path) -> pd.DataFrame:
             raise ScoresTableError(
                 f"scores table row {row}: status is ok but {column} is empty or not finite: "
                 "give ok runs a finite score, or mark the run diverged/failed")
-    out["group"] = pd.array([
-        configuration_label(method=m, alpha=None if pd.isna(a) else a, mixer=None if pd.isna(x) else x,
-                            global_info=None if pd.isna(g) else g)
-        for m, a, x, g in zip(out["method"], out["alpha"], out["mixer"], out["global_info"], strict=True)
-    ], dtype="string")
+    out["group"] = group_labels(out)
     backends = out.groupby("task")["backend"].nunique()
     if (backends > 1).any():
         task = str(backends.index[backends > 1][0])
@@ -185,6 +196,19 @@ def load_scores(source: pd.DataFrame | str | Path) -> pd.DataFrame:
             f"scores table row {row}: run {out.loc[row, 'group']} seed {out.loc[row, 'seed']} on "
             f"{out.loc[row, 'task']}/{out.loc[row, 'quality']} appears twice: keep one row per run")
     return out
+
+
+def group_labels(table: pd.DataFrame) -> pd.Series:
+    """:func:`configuration_label` of every row (method, alpha, mixer, global_info and ``hp_*`` columns)."""
+    hp_columns = hyperparameter_columns(table)
+    hp_rows = [dict(zip(hp_columns, values, strict=True))
+               for values in table.loc[:, hp_columns].itertuples(index=False)] if hp_columns else [{}] * len(table)
+    labels = [
+        configuration_label(method=m, alpha=None if pd.isna(a) else a, mixer=None if pd.isna(x) else x,
+                            global_info=None if pd.isna(g) else g, hyperparameters=hp)
+        for m, a, x, g, hp in zip(table["method"], table["alpha"], table["mixer"], table["global_info"], hp_rows,
+                                  strict=True)]
+    return pd.Series(pd.array(labels, dtype="string"), index=table.index)
 
 
 def ok_runs(scores: pd.DataFrame) -> pd.DataFrame:

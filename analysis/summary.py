@@ -3,15 +3,26 @@
 OMIGA's tables print the mean and standard deviation over seeds; ``std`` here is the sample standard
 deviation (ddof = 1; empty for a single run, where it is undefined). Cells where some runs diverged or failed keep those counts so a
 reader sees what is missing; a cell with no ok run still appears, with empty mean and std.
+
+The *datasets summary* (docs/interfaces.md) is the optional table the study layer passes so a report can print
+the behaviour (dataset) return beside the scores: one row per task × quality with columns
+:data:`DATASET_SUMMARY_COLUMNS`; :func:`load_dataset_summary` validates it.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 
+from analysis.errors import ScoresTableError
 from analysis.scores import STATUSES
 
-__all__ = ["SUMMARY_COLUMNS", "run_status_counts", "seed_summary"]
+__all__ = ["DATASET_SUMMARY_COLUMNS", "SUMMARY_COLUMNS", "load_dataset_summary", "run_status_counts",
+           "seed_summary"]
+
+DATASET_SUMMARY_COLUMNS = ("task", "quality", "behaviour_return_mean", "behaviour_return_std", "episodes")
 
 SUMMARY_COLUMNS = ("task", "backend", "quality", "group", "mean", "std", "n_ok", "n_diverged", "n_failed")
 _CELL = ["task", "backend", "quality", "group"]
@@ -31,3 +42,24 @@ def seed_summary(scores: pd.DataFrame) -> pd.DataFrame:
     moments = ok.groupby(_CELL, sort=True)["score"].agg(["mean", "std"]).reset_index()
     merged = run_status_counts(scores).merge(moments, on=_CELL, how="left")
     return merged.loc[:, list(SUMMARY_COLUMNS)]
+
+
+def load_dataset_summary(source: pd.DataFrame | str | Path) -> pd.DataFrame:
+    """Read and check a datasets summary (a frame or a .csv): its columns, finite numbers, one row per cell."""
+    table = source.copy() if isinstance(source, pd.DataFrame) else pd.read_csv(Path(source))
+    missing = [c for c in DATASET_SUMMARY_COLUMNS if c not in table.columns]
+    if missing:
+        raise ScoresTableError(f"datasets summary lacks column(s) {', '.join(missing)}: it needs "
+                               f"{', '.join(DATASET_SUMMARY_COLUMNS)} (docs/interfaces.md, 'Datasets summary')")
+    out = table.loc[:, list(DATASET_SUMMARY_COLUMNS)].astype({"task": "string", "quality": "string"})
+    for column in DATASET_SUMMARY_COLUMNS[2:]:
+        values = pd.to_numeric(out[column], errors="coerce")
+        if not np.isfinite(values.to_numpy(dtype=np.float64)).all():
+            raise ScoresTableError(f"datasets summary column {column} has an empty or non-numeric value: "
+                                   "give every task × quality its behaviour return and episode count")
+        out[column] = values.astype("int64" if column == "episodes" else "float64")
+    if out.duplicated(["task", "quality"]).any():
+        row = out.loc[out.duplicated(["task", "quality"])].iloc[0]
+        raise ScoresTableError(f"datasets summary lists {row['task']}/{row['quality']} twice: keep one row per "
+                               "task × quality")
+    return out

@@ -1,4 +1,4 @@
-"""``python -m reports build --scores PATH --out DIR [--claims FILE.toml] [--reps N] [--seed S]``.
+"""``python -m reports build --scores PATH --out DIR [--claims FILE.toml] [--curves CSV] [--datasets CSV] ...``.
 
 Renders any scores table. Claims come from a TOML file holding ``[[claims]]`` tables (schema in
 analysis.claims). Every input is checked before any work (the claims, ``--reps`` and ``--seed``, and ``--out``:
@@ -9,12 +9,13 @@ writable, holding no input, new or a previous report, since the report replaces 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
-from analysis import DEFAULT_BOOTSTRAP_REPS, AnalysisError, validate_claim
+from analysis import DEFAULT_BOOTSTRAP_REPS, DEFAULT_ENGINE, ENGINES, AnalysisError, validate_claim
 from omiga.boundary import CommandLineParser, add_debug_options, run_command
 from omiga.errors import OmigaError
 from reports.build import build_report
@@ -81,7 +82,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--scores", type=Path, required=True, help="scores table (.csv or .parquet)")
     build.add_argument("--out", type=Path, required=True, help="directory to write the report into")
     build.add_argument("--claims", type=Path, help="TOML file with [[claims]] tables (see analysis.claims)")
+    build.add_argument("--curves", type=Path, help="curves table (.csv or .parquet): adds learning curves")
+    build.add_argument("--datasets", type=Path, help="datasets summary (.csv): adds the behaviour-return row")
     build.add_argument("--reps", type=int, default=DEFAULT_BOOTSTRAP_REPS, help="bootstrap replicates")
+    build.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
+                       help="statistics engine: rliable.library itself, or the vectorised path with its numbers")
     build.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
     build.add_argument("--study-name", default=None, help="title of the report (default: the --out folder name)")
     build.add_argument("--backend-note", default=None, help="sentence about the backend (default: derived)")
@@ -101,7 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         claims = load_claims_file(args.claims) if args.claims else []
         files = build_report(scores=args.scores, out_dir=args.out, claims=claims,
                              study_name=args.study_name or args.out.resolve().name,
-                             backend_note=args.backend_note, bootstrap_reps=args.reps, seed=args.seed)
+                             backend_note=args.backend_note, bootstrap_reps=args.reps, seed=args.seed,
+                             engine=args.engine, curves=args.curves, datasets=args.datasets,
+                             provenance={"command": shlex.join(["python", "-m", "reports", *(argv or sys.argv[1:])])})
+        print(f"analysis: {files.analysis_seconds:.1f} s ({args.reps} bootstrap replicates, {args.engine} engine)")
         print(f"wrote {len(files.files)} files; open {files.index}")
         return 0
 

@@ -1,13 +1,21 @@
 """index.html: the whole report on one self-contained page (no network: inline CSS, images by relative path).
 
-An inline script records, after the page loads, whether each image decoded (``data-loaded`` on every
-``<img>`` and a summary in ``#image-status``), so a headless browser's ``--dump-dom`` shows it.
+Sections: the results tables (paper form, IQM table behind a toggle), the datasets (behaviour return per task ×
+quality, when a datasets summary is given), claims, figures (learning curves first), provenance (command,
+spec, preset, git SHA, seeds, analysis settings, package versions) and the files. A small inline script marks
+each ``<img>`` with ``data-loaded="yes"`` or ``"no"`` once the page has loaded (invisible; a broken image gets
+a red outline), which a headless browser's ``--dump-dom`` shows.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from reports.results_table import format_number
 
 __all__ = ["render_index_html"]
 
@@ -16,28 +24,56 @@ body { font-family: sans-serif; margin: 2em; max-width: 1400px; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.85em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; }
 caption { text-align: left; font-style: italic; padding: 0.3em 0; }
+tr.reference { background: #f2f2f2; }
 td.supported { background: #d8f5d8; } td.refuted { background: #f8d8d8; } td.inconclusive { background: #f4f0d0; }
-figure { margin: 1.5em 0; } img { max-width: 100%; }
+figure { margin: 1.5em 0; } img { max-width: 100%; } img[data-loaded="no"] { outline: 3px solid #c00; }
+summary { cursor: pointer; margin: 0.5em 0; }
+dl.provenance dt { font-weight: bold; } dl.provenance dd { margin: 0 0 0.4em 1.5em; font-family: monospace; }
 """
 
 _IMAGE_CHECK = """
 window.addEventListener("load", function () {
-  var images = document.images, loaded = 0;
-  for (var i = 0; i < images.length; i++) {
-    var ok = images[i].complete && images[i].naturalWidth > 0;
-    images[i].setAttribute("data-loaded", ok ? "yes" : "no");
-    if (ok) { loaded++; }
+  for (var i = 0; i < document.images.length; i++) {
+    var image = document.images[i];
+    image.setAttribute("data-loaded", image.complete && image.naturalWidth > 0 ? "yes" : "no");
   }
-  var status = document.getElementById("image-status");
-  status.setAttribute("data-loaded", String(loaded));
-  status.setAttribute("data-total", String(images.length));
-  status.textContent = loaded + " of " + images.length + " images loaded";
 });
 """
 
 
+def _datasets_html(datasets: pd.DataFrame | None) -> str:
+    if datasets is None or datasets.empty:
+        return '<p id="datasets">No datasets summary was given for this report.</p>'
+    rows = "".join(f"<tr><td>{html.escape(str(r.task))}</td><td>{html.escape(str(r.quality))}</td>"
+                   f"<td>{format_number(r.behaviour_return_mean)} ± {format_number(r.behaviour_return_std)}</td>"
+                   f"<td>{int(r.episodes)}</td></tr>" for r in datasets.itertuples(index=False))
+    return ('<table id="datasets"><caption>Behaviour (dataset) return: mean ± std over the dataset\'s episodes'
+            "</caption><thead><tr><th>task</th><th>quality</th><th>behaviour return</th><th>episodes</th></tr>"
+            f"</thead><tbody>{rows}</tbody></table>")
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def _provenance_html(provenance: Mapping[str, object]) -> str:
+    items = []
+    for key in sorted(provenance):
+        if key == "versions":
+            continue
+        items.append(f"<dt>{html.escape(key)}</dt><dd>{html.escape(_value_text(provenance[key]))}</dd>")
+    versions = provenance.get("versions", {})
+    if isinstance(versions, Mapping) and versions:
+        text = ", ".join(f"{name} {version}" for name, version in sorted(versions.items()))
+        items.append(f"<dt>package versions</dt><dd>{html.escape(text)}</dd>")
+    return f'<dl class="provenance" id="provenance">{"".join(items)}</dl>'
+
+
 def render_index_html(*, study_name: str, backend_note: str, results_table_html: str, claims_html: str,
-                      figures: Sequence[tuple[str, str]], downloads: Sequence[str]) -> str:
+                      figures: Sequence[tuple[str, str]], downloads: Sequence[str],
+                      provenance: Mapping[str, object] | None = None, datasets: pd.DataFrame | None = None) -> str:
     """The page. ``figures`` are (relative PNG path, caption); ``downloads`` relative paths to link."""
     title = html.escape(f"OMIGA study: {study_name}")
     figure_html = "\n".join(
@@ -56,11 +92,14 @@ def render_index_html(*, study_name: str, backend_note: str, results_table_html:
 <p id="backend-note">{html.escape(backend_note)}</p>
 <h2>Results</h2>
 {results_table_html}
+<h2>Datasets</h2>
+{_datasets_html(datasets)}
 <h2>Claims</h2>
 {claims_html}
 <h2>Figures</h2>
-<p id="image-status">images not checked (scripts disabled)</p>
 {figure_html}
+<h2>Provenance</h2>
+{_provenance_html(provenance or {})}
 <h2>Files</h2>
 <p>{links}</p>
 <script>{_IMAGE_CHECK}</script>

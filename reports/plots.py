@@ -1,10 +1,10 @@
 """Figures of a study (matplotlib, no pyplot state, Agg canvas): each function returns a Figure.
 
 - :func:`plot_interval_estimates`: IQM, mean, median and optimality gap across tasks (normalised) with CIs.
-- :func:`plot_performance_profiles`: score distributions with CI bands.
-- :func:`plot_probability_of_improvement`: P(X > Y) with CIs for every pair of configurations.
-- :func:`plot_alpha_sensitivity`: IQM and CI against α, one line per method / mixer / global_info.
-One panel row per dataset quality. :func:`save_figure` writes PNG and PDF atomically.
+- :func:`plot_alpha_sensitivity`: OMIGA's IQM and CI against α (log x), one line per mixer / global_info.
+One panel row per dataset quality. rliable.plot_utils draws the others (reports.rliable_plots); its
+``plot_interval_estimates`` makes its own pyplot figure, so this one is ours. :func:`save_figure` writes PNG
+and PDF atomically, without timestamps, so two builds give identical files.
 """
 
 from __future__ import annotations
@@ -16,17 +16,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from reports.files import write_atomic
+from reports.rliable_plots import empty_figure
 
-__all__ = ["plot_alpha_sensitivity", "plot_interval_estimates", "plot_performance_profiles",
-           "plot_probability_of_improvement", "save_figure"]
+__all__ = ["plot_alpha_sensitivity", "plot_interval_estimates", "save_figure"]
 
 _METRIC_TITLES = {"iqm": "IQM", "mean": "Mean", "median": "Median", "optimality_gap": "Optimality gap"}
 
 
-def _empty(message: str) -> Figure:
-    figure = Figure(figsize=(6, 1.5))
-    figure.text(0.5, 0.5, message, ha="center", va="center")
-    return figure
+_empty = empty_figure
 
 
 def plot_interval_estimates(estimates: pd.DataFrame, *, task: str = "all") -> Figure:
@@ -53,59 +50,23 @@ def plot_interval_estimates(estimates: pd.DataFrame, *, task: str = "all") -> Fi
     return figure
 
 
-def plot_performance_profiles(profiles: pd.DataFrame) -> Figure:
-    """Fraction of runs with normalised score > τ, with CI bands, one panel per quality."""
-    if profiles.empty:
-        return _empty("no performance profiles")
-    qualities = sorted(set(profiles["quality"]))
-    figure = Figure(figsize=(6, 3.5 * len(qualities)), layout="constrained")
-    axes = figure.subplots(len(qualities), 1, squeeze=False)
-    for ax, quality in zip(axes[:, 0], qualities, strict=True):
-        for k, (group, sub) in enumerate(profiles.loc[profiles["quality"] == quality].groupby("group", sort=True)):
-            ax.plot(sub["tau"], sub["fraction"], color=f"C{k % 10}", label=str(group))
-            ax.fill_between(sub["tau"], sub["ci_low"], sub["ci_high"], color=f"C{k % 10}", alpha=0.2)
-        ax.set_xlabel("normalised score τ")
-        ax.set_ylabel("fraction of runs with score > τ")
-        ax.set_title(f"Performance profiles ({quality})", fontsize=10)
-        ax.legend(fontsize=7)
-    return figure
-
-
-def plot_probability_of_improvement(improvement: pd.DataFrame) -> Figure:
-    """Horizontal bars of P(X > Y) with CI whiskers for every compared pair, one panel per quality."""
-    if improvement.empty:
-        return _empty("fewer than two configurations: no probability of improvement")
-    qualities = sorted(set(improvement["quality"]))
-    height = max(2.0, 0.35 * improvement.groupby("quality").size().max() + 1)
-    figure = Figure(figsize=(7, height * len(qualities)), layout="constrained")
-    axes = figure.subplots(len(qualities), 1, squeeze=False)
-    for ax, quality in zip(axes[:, 0], qualities, strict=True):
-        sub = improvement.loc[improvement["quality"] == quality].reset_index(drop=True)
-        y = np.arange(len(sub))
-        errors = np.vstack([sub["estimate"] - sub["ci_low"], sub["ci_high"] - sub["estimate"]])
-        ax.barh(y, sub["estimate"], xerr=errors, color="C0", alpha=0.6, capsize=3)
-        ax.axvline(0.5, color="grey", linestyle="--")
-        ax.set_yticks(y, [f"P({x} > {o})" for x, o in zip(sub["x"], sub["y"], strict=True)], fontsize=7)
-        ax.set_xlim(0, 1)
-        ax.set_title(f"Probability of improvement ({quality})", fontsize=10)
-    return figure
-
-
 def plot_alpha_sensitivity(estimates: pd.DataFrame, *, configurations: pd.DataFrame,
-                           metric: str = "iqm", task: str = "all") -> Figure:
-    """``metric`` and its CI against α, one line per (method, mixer, global_info), one panel per quality.
+                           metric: str = "iqm", task: str = "all", method: str = "omiga") -> Figure:
+    """``metric`` of ``method`` and its CI against α (log x where all α > 0), one line per (mixer,
+    global_info), one panel per quality.
 
     ``configurations`` maps each group label to its columns (group, method, alpha, mixer, global_info).
     """
     rows = estimates.loc[(estimates["task"] == task) & (estimates["metric"] == metric)]
     merged = rows.merge(configurations.drop_duplicates("group"), on="group").dropna(subset=["alpha"])
+    merged = merged.loc[merged["method"] == method]
     if merged.empty:
-        return _empty("no configuration with an α: no sensitivity curve")
+        return _empty(f"no {method} configuration with an α: no sensitivity curve")
     qualities = sorted(set(merged["quality"]))
     figure = Figure(figsize=(6, 3.5 * len(qualities)), layout="constrained")
     axes = figure.subplots(len(qualities), 1, squeeze=False)
     alphas = merged["alpha"].to_numpy(float)
-    log_scale = bool((alphas > 0).all() and alphas.max() / alphas.min() >= 10)
+    log_scale = bool((alphas > 0).all())
     for ax, quality in zip(axes[:, 0], qualities, strict=True):
         sub = merged.loc[merged["quality"] == quality]
         lines = sub.groupby(["method", "mixer", "global_info"], dropna=False, sort=True)
@@ -121,16 +82,19 @@ def plot_alpha_sensitivity(estimates: pd.DataFrame, *, configurations: pd.DataFr
             ax.set_xscale("log")
         ax.set_xlabel("α")
         ax.set_ylabel(f"{_METRIC_TITLES.get(metric, metric)} (normalised)")
-        ax.set_title(f"α sensitivity ({quality})", fontsize=10)
+        ax.set_title(f"{method} α sensitivity ({quality})", fontsize=10)
         ax.legend(fontsize=7)
     return figure
 
 
 def save_figure(figure: Figure, path_stem: Path) -> tuple[Path, Path]:
-    """Write ``<stem>.png`` (150 dpi) and ``<stem>.pdf`` atomically; returns both paths."""
+    """Write ``<stem>.png`` (150 dpi) and ``<stem>.pdf`` atomically, with no creation date or software version in
+    them (so the same figure gives the same bytes); returns both paths."""
+    metadata = {"png": {"Software": None}, "pdf": {"CreationDate": None, "Producer": None, "Creator": None}}
     paths = []
     for suffix in ("png", "pdf"):
         target = Path(path_stem).with_suffix(f".{suffix}")
-        write_atomic(target, lambda tmp, fmt=suffix: figure.savefig(tmp, format=fmt, dpi=150))
+        write_atomic(target, lambda tmp, fmt=suffix: figure.savefig(tmp, format=fmt, dpi=150,
+                                                                    metadata=metadata[fmt]))
         paths.append(target)
     return paths[0], paths[1]

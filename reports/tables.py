@@ -1,96 +1,166 @@
-"""Render the results table as Markdown (tabulate), LaTeX (booktabs) and HTML.
+"""Render the paper-form results table as Markdown (tabulate), LaTeX (booktabs) and HTML.
 
-Each task × quality column has three sub-columns: mean ± std across seeds (as the paper prints), IQM [95% CI]
-and the runs behind them (``n=5; 1 diverged``). The best cell of a column (see reports.results_table) is bold.
-A cell of a configuration that was never run on that column reads "not run". The backend of every column is
-named in its header and in the caption.
+Two tables per format, rows as reports.results_table orders them and one column per task × quality:
+
+1. *mean ± std* across ok seeds, as the paper prints it, under a reference row with the dataset's behaviour
+   return when a datasets summary is given;
+2. *IQM [95% CI]* with the runs behind each cell (``n=5; 1 diverged``) — in HTML behind a ``<details>`` toggle.
+
+In each, the best entry of a column is bold and entries whose 95% CI overlaps the best's carry a dagger (†);
+the captions say so. A cell whose runs partly diverged or failed says how many ok runs it has; a configuration
+never run on a column reads "not run". The backend of every column is named in its header and the caption.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 import pandas as pd
 
-from reports.results_table import ResultsCell, ResultsTable
+from reports.results_table import BEST, OVERLAP, ResultsCell, ResultsTable
 
 __all__ = ["latex_escape", "render_html_table", "render_latex_table", "render_markdown_table"]
 
-_SUBCOLUMNS = ("mean ± std", "IQM [95% CI]", "runs")
+DAGGER = "†"
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
                   "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-                  "α": r"$\alpha$", "±": r"$\pm$", "–": "--"}
+                  "α": r"$\alpha$", "±": r"$\pm$", "–": "--", DAGGER: r"$^\dagger$", "×": r"$\times$"}
+_REFERENCE_TITLE = "behaviour (dataset)"
 
 
 def latex_escape(text: str) -> str:
-    """Escape LaTeX specials and write α, ± and – in math/ASCII form."""
+    """Escape LaTeX specials and write α, ±, †, × and – in math/ASCII form."""
     return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
 
 
-def _cell_texts(cell: ResultsCell | None) -> tuple[str, str, str]:
+def _mean_text(cell: ResultsCell | None, usual_runs: int) -> tuple[str, str]:
+    """(text, mark) of a mean ± std cell; its runs are printed when they are not the table's usual n."""
     if cell is None:
-        return ("not run", "not run", "n=0")
-    return (cell.mean_std, cell.iqm_ci, cell.runs)
+        return "not run", ""
+    unusual = cell.n_diverged + cell.n_failed or cell.n_ok != usual_runs
+    return cell.mean_std + (f" ({cell.runs})" if unusual else ""), cell.mean_mark
 
 
-def _caption(table: ResultsTable, backend_note: str) -> str:
-    text = f"Backend: {', '.join(table.backends)}."
-    return f"{text} {backend_note}".strip()
+def _iqm_text(cell: ResultsCell | None, usual_runs: int) -> tuple[str, str]:
+    if cell is None:
+        return "not run", ""
+    return f"{cell.iqm_ci} {cell.runs}" if cell.scored else f"– {cell.runs}", cell.iqm_mark
+
+
+Kind = tuple[str, Callable[[ResultsCell | None, int], tuple[str, str]]]
+_KINDS: dict[str, Kind] = {"mean": ("mean ± std", _mean_text), "iqm": ("IQM [95% CI]", _iqm_text)}
+
+
+def _caption(table: ResultsTable, kind: str, backend_note: str) -> str:
+    if kind == "mean":
+        text = (f"Score per task × quality: mean ± std (sample std) over n = {table.usual_runs} ok seeds per cell "
+                "(a cell with other runs says so), as the paper prints. Bold: the highest mean of its column; "
+                f"{DAGGER}: its 95% bootstrap CI of the mean overlaps the best's.")
+        if table.reference:
+            text += f" {_REFERENCE_TITLE}: the dataset's episode return, mean ± std over its episodes."
+    else:
+        text = ("IQM [95% stratified bootstrap CI] and the ok runs n per cell (the IQM of 3 or fewer runs is their "
+                f"mean). Bold: the highest IQM of its column; {DAGGER}: its CI overlaps the best's.")
+    return f"{text} Backend: {', '.join(table.backends)}. {backend_note}".strip()
+
+
+def _rows(table: ResultsTable, kind: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(row title, [(text, mark) per column]) including the behaviour reference row first."""
+    render = _KINDS[kind][1]
+    rows = []
+    if table.reference:
+        rows.append((_REFERENCE_TITLE, [(f"{ref.mean_std} ({ref.episodes} episodes)" if kind == "iqm"
+                                         else ref.mean_std, "") if (ref := table.reference.get(i)) else ("–", "")
+                                        for i in range(len(table.columns))]))
+    for group in table.groups:
+        rows.append((table.title(group), [render(table.cell(group, i), table.usual_runs)
+                                          for i in range(len(table.columns))]))
+    return rows
+
+
+def _first_header(table: ResultsTable) -> str:
+    return "method" if all(table.title(g) != g for g in table.groups) else "configuration"
+
+
+def _markdown_cell(text: str, mark: str) -> str:
+    return f"**{text}**" if mark == BEST else f"{text}{DAGGER}" if mark == OVERLAP else text
 
 
 def render_markdown_table(table: ResultsTable, *, backend_note: str = "") -> str:
-    """GitHub-flavoured Markdown: a caption line naming the backend, then the table."""
-    records = []
-    for group in table.groups:
-        record = {"configuration": group}
-        for index, column in enumerate(table.columns):
-            cell = table.cell(group, index)
-            texts = _cell_texts(cell)
-            for name, text in zip(_SUBCOLUMNS, texts, strict=True):
-                bold = cell is not None and cell.best and name != "runs"
-                record[f"{column.title} {name}"] = f"**{text}**" if bold else text
-        records.append(record)
-    body = pd.DataFrame(records).to_markdown(index=False, disable_numparse=True)
-    return f"{_caption(table, backend_note)}\n\n{body}\n"
+    """GitHub-flavoured Markdown: for each table a caption paragraph, then the table."""
+    parts = []
+    for number, kind in enumerate(_KINDS, start=1):
+        records = [{_first_header(table): title, **{c.title: _markdown_cell(*cells[i])
+                                                     for i, c in enumerate(table.columns)}}
+                   for title, cells in _rows(table, kind)]
+        body = pd.DataFrame(records).to_markdown(index=False, disable_numparse=True)
+        parts.append(f"**Table {number}.** {_caption(table, kind, backend_note)}\n\n{body}\n")
+    return "\n".join(parts)
+
+
+def _latex_cell(text: str, mark: str) -> str:
+    text = latex_escape(text)
+    return rf"\textbf{{{text}}}" if mark == BEST else text + r"$^\dagger$" if mark == OVERLAP else text
+
+
+def _latex_header(table: ResultsTable) -> list[str]:
+    tasks: list[tuple[str, int]] = []
+    for column in table.columns:
+        name = f"{column.task} ({column.backend})"
+        if tasks and tasks[-1][0] == name:
+            tasks[-1] = (name, tasks[-1][1] + 1)
+        else:
+            tasks.append((name, 1))
+    top, rules, start = [""], [], 2
+    for name, span in tasks:
+        top.append(rf"\multicolumn{{{span}}}{{c}}{{{latex_escape(name)}}}")
+        rules.append(rf"\cmidrule(lr){{{start}-{start + span - 1}}}")
+        start += span
+    sub = [latex_escape(_first_header(table).capitalize())] + [latex_escape(c.quality) for c in table.columns]
+    return [" & ".join(top) + r" \\", " ".join(rules), " & ".join(sub) + r" \\"]
 
 
 def render_latex_table(table: ResultsTable, *, backend_note: str = "", label: str = "tab:results") -> str:
-    """A booktabs ``table`` environment: \\toprule, grouped headers with \\cmidrule, \\midrule, \\bottomrule."""
-    spec = "l" + " ccc" * len(table.columns)
-    header_top = " & ".join([""] + [rf"\multicolumn{{3}}{{c}}{{{latex_escape(c.title)}}}" for c in table.columns])
-    rules = " ".join(rf"\cmidrule(lr){{{2 + 3 * i}-{4 + 3 * i}}}" for i in range(len(table.columns)))
-    header_sub = " & ".join(["Configuration"] + [latex_escape(n) for n in _SUBCOLUMNS] * len(table.columns))
-    lines = [r"\begin{table}[t]", r"\centering", rf"\caption{{{latex_escape(_caption(table, backend_note))}}}",
-             rf"\label{{{label}}}", rf"\begin{{tabular}}{{{spec}}}", r"\toprule", header_top + r" \\", rules,
-             header_sub + r" \\", r"\midrule"]
-    for group in table.groups:
-        entries = [latex_escape(group)]
-        for index in range(len(table.columns)):
-            cell = table.cell(group, index)
-            for name, text in zip(_SUBCOLUMNS, _cell_texts(cell), strict=True):
-                text = latex_escape(text)
-                entries.append(rf"\textbf{{{text}}}" if cell is not None and cell.best and name != "runs"
-                               else text)
-        lines.append(" & ".join(entries) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
-    return "\n".join(lines) + "\n"
+    """Two booktabs ``table`` environments (``label`` and ``label-iqm``); needs ``\\usepackage{booktabs}``."""
+    out = []
+    for kind in _KINDS:
+        tag = label if kind == "mean" else f"{label}-iqm"
+        lines = [r"\begin{table}[t]", r"\centering", rf"\caption{{{latex_escape(_caption(table, kind, backend_note))}}}",
+                 rf"\label{{{tag}}}", rf"\begin{{tabular}}{{l{'c' * len(table.columns)}}}", r"\toprule",
+                 *_latex_header(table), r"\midrule"]
+        rows = _rows(table, kind)
+        for position, (title, cells) in enumerate(rows):
+            lines.append(" & ".join([latex_escape(title)] + [_latex_cell(*c) for c in cells]) + r" \\")
+            if position == 0 and table.reference:
+                lines.append(r"\midrule")
+        lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+        out.append("\n".join(lines) + "\n")
+    return "\n".join(out)
+
+
+def _html_cell(text: str, mark: str) -> str:
+    text = html.escape(text)
+    if mark == BEST:
+        return f'<td class="best"><strong>{text}</strong></td>'
+    if mark == OVERLAP:
+        return f'<td class="overlap">{text}<sup>{DAGGER}</sup></td>'
+    return f"<td>{text}</td>"
+
+
+def _html_table(table: ResultsTable, kind: str, *, table_id: str, backend_note: str) -> list[str]:
+    out = [f'<table id="{table_id}">', f"<caption>{html.escape(_caption(table, kind, backend_note))}</caption>",
+           "<thead>", f"<tr><th>{html.escape(_first_header(table))}</th>"
+           + "".join(f"<th>{html.escape(c.title)}</th>" for c in table.columns) + "</tr>", "</thead>", "<tbody>"]
+    for position, (title, cells) in enumerate(_rows(table, kind)):
+        reference = ' class="reference"' if position == 0 and table.reference else ""
+        out.append(f"<tr{reference}><th>{html.escape(title)}</th>" + "".join(_html_cell(*c) for c in cells) + "</tr>")
+    return out + ["</tbody>", "</table>"]
 
 
 def render_html_table(table: ResultsTable, *, backend_note: str = "") -> str:
-    """An HTML ``<table id="results">`` fragment with a caption naming the backend; best cells in <strong>."""
-    out = ['<table id="results">', f"<caption>{html.escape(_caption(table, backend_note))}</caption>", "<thead>",
-           "<tr><th rowspan=\"2\">configuration</th>"
-           + "".join(f'<th colspan="3">{html.escape(c.title)}</th>' for c in table.columns) + "</tr>",
-           "<tr>" + "".join(f"<th>{html.escape(n)}</th>" for n in _SUBCOLUMNS) * len(table.columns) + "</tr>",
-           "</thead>", "<tbody>"]
-    for group in table.groups:
-        row = [f"<th>{html.escape(group)}</th>"]
-        for index in range(len(table.columns)):
-            cell = table.cell(group, index)
-            for name, text in zip(_SUBCOLUMNS, _cell_texts(cell), strict=True):
-                text = html.escape(text)
-                bold = cell is not None and cell.best and name != "runs"
-                row.append(f"<td><strong>{text}</strong></td>" if bold else f"<td>{text}</td>")
-        out.append("<tr>" + "".join(row) + "</tr>")
-    out += ["</tbody>", "</table>"]
+    """``<table id="results">`` (mean ± std) and, in a ``<details>`` toggle, ``<table id="results-iqm">``."""
+    out = _html_table(table, "mean", table_id="results", backend_note=backend_note)
+    out += ['<details id="results-iqm-toggle">', "<summary>IQM [95% CI] and runs per cell</summary>",
+            *_html_table(table, "iqm", table_id="results-iqm", backend_note=backend_note), "</details>"]
     return "\n".join(out) + "\n"

@@ -97,3 +97,14 @@ def test_seed_summary_leaves_std_of_a_single_run_undefined() -> None:
     summary = seed_summary(load_scores(synthetic_scores({("omiga", 1.0, True): 0.8}, seeds=1)))
     assert summary["n_ok"].iloc[0] == 1
     assert np.isnan(summary["std"].iloc[0])
+
+
+def test_hp_columns_are_configuration_columns_kept_as_numbers_and_labelled() -> None:
+    frame = synthetic_scores({("cql", np.nan, None): 0.5}, seeds=2).assign(mixer="linear")
+    frame = pd.concat([frame.assign(hp_cql_alpha=5.0), frame.assign(hp_cql_alpha=0.5),
+                       synthetic_scores({("bc", np.nan, None): 0.3}, seeds=2).assign(mixer=None)], ignore_index=True)
+    table = load_scores(frame)
+    assert table["hp_cql_alpha"].dtype == "float64"
+    assert set(table["group"]) == {"cql linear cql_alpha=5", "cql linear cql_alpha=0.5", "bc"}
+    with pytest.raises(ScoresTableError, match="hp_cql_alpha='x' is not a number"):
+        load_scores(frame.assign(hp_cql_alpha="x"))

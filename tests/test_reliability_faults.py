@@ -397,6 +397,9 @@ def test_a_diverging_member_is_recorded_and_reported_as_diverged(tmp_path: Path,
     result = json.loads(Path(diverged[0].user_attrs["curve_path"]).read_text())
     assert {m["status"] for m in result["members"]} == {"diverged"}
     table = (tmp_path / "reports" / plan.study_name / "table.md").read_text()
-    (row,) = [line for line in table.splitlines() if line.startswith("| omiga")]
-    assert [cell.strip() for cell in row.strip("|").split("|")][1:] == ["–", "–", "n=0; 2 diverged"]
-    assert "n=2" in next(line for line in table.splitlines() if line.startswith("| bc"))
+    means, iqms = table.split("**Table 2.**")  # mean ± std, then IQM [95% CI] with n in every cell
+    (row,) = [line for line in means.splitlines() if line.startswith("| OMIGA")]  # one row per method
+    assert [cell.strip() for cell in row.strip("|").split("|")][1:] == ["– (n=0; 2 diverged)"]
+    (row,) = [line for line in iqms.splitlines() if line.startswith("| OMIGA")]
+    assert [cell.strip() for cell in row.strip("|").split("|")][1:] == ["– n=0; 2 diverged"]
+    assert "n=2" in next(line for line in iqms.splitlines() if line.startswith("| BC"))

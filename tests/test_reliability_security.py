@@ -41,8 +41,11 @@ def test_every_torch_load_is_weights_only_except_the_trusted_madt_reader():
     unsafe = [(path, call) for path, call in loads if "weights_only=True" not in call]
     assert unsafe == [("omiga/data/importers/madt.py",
                        'torch.load(path, map_location="cpu", weights_only=False)')]
-    pickles = [path for path, _ in _calls(r"pickle\.loads?\(|np\.load\(|allow_pickle=True")]
-    assert pickles == ["omiga/data/importers/madt.py"]
+    pickles = [(path, call) for path, call in _calls(r"pickle\.loads?\(|np\.load\(|allow_pickle=True")
+               if "allow_pickle=False" not in call]
+    assert [path for path, _ in pickles] == ["omiga/data/importers/madt.py"]
+    assert _calls(r"np\.load\(") == [("omiga/behaviour/checkpoint.py",
+                                       "np.load(path, allow_pickle=False) as data:")]  # behaviour checkpoints
     source = (ROOT / "omiga/data/importers/madt.py").read_text()
     refusal, reader = source.index("if not trust_pickle:"), source.index("_unpickle(path))")
     assert refusal < reader  # the refusal comes before any file is opened
