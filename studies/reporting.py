@@ -51,6 +51,13 @@ def dataset_summary(plan: StudyPlan):
     return pd.DataFrame(rows) if rows else None
 
 
+def _has_ok_rows(curves: Path) -> bool:
+    """Whether a study's curves.csv exists and holds an ok run's evaluations (failed runs leave none)."""
+    import pandas as pd
+
+    return curves.is_file() and bool((pd.read_csv(curves, usecols=["status"])["status"] == "ok").any())
+
+
 def render_report(*, plan: StudyPlan, scores_csv: Path, out_dir: Path) -> Path:
     """Analyse ``scores_csv`` against the plan's claims, write the report into ``out_dir``; return index.html.
 
@@ -67,7 +74,7 @@ def render_report(*, plan: StudyPlan, scores_csv: Path, out_dir: Path) -> Path:
         files = build_report(scores=Path(scores_csv), out_dir=Path(out_dir),
                              claims=[dict(c) for c in plan.spec.claims],
                              study_name=f"{plan.study_name} ({plan.task}, backend {plan.backend})",
-                             curves=curves if curves.is_file() else None,
+                             curves=curves if _has_ok_rows(curves) else None,
                              datasets=datasets if datasets.is_file() else dataset_summary(plan),
                              provenance=study_provenance(plan))
     except (AnalysisError, ReportWriteError) as error:  # the scores are stored: only the report is to redo

@@ -64,14 +64,14 @@ def test_import_madt_needs_trust_pickle(main, tmp_path, capsys):
 
 
 def test_import_of_data_that_does_not_fit_the_task_is_refused_before_writing(main, tmp_path, capsys):
-    episode = [[[np.zeros(2), [0.0], [0], [1.0], [True], [1, 1]]] for _ in range(2)]
+    episode = [[[np.zeros(2), [0.0], [0], [1.0], [True], [1, 1]]] for _ in range(2)]  # 2 agents, 2 action ids
     torch.save(episode, tmp_path / "ep0.pt")
     out = tmp_path / "out.h5"
-    assert main(["datasets", "import", "--format", "madt", str(tmp_path / "ep0.pt"), "--task", "toy_coop",
+    assert main(["datasets", "import", "--format", "madt", str(tmp_path / "ep0.pt"), "--task", "smac_corridor",
                  "--out", str(out), "--trust-pickle"]) == 2
     err = capsys.readouterr().err
-    assert "does not fit task toy_coop (backend toy): obs_dim is 1, the environment's is 7; state_dim is 2" in err
-    assert "n_actions (avail_actions' width) is 2, the environment's is 5" in err and not out.exists()
+    assert "does not fit task smac_corridor" in err and "agents: 2 in the data, 6 in smac_corridor's environment" in err
+    assert "action ids: 2 in the data, 30 in smac_corridor's environment" in err and not out.exists()
 
 
 def test_import_to_an_unknown_task_lists_tasks(main, tmp_path, capsys):

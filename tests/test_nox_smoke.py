@@ -41,7 +41,7 @@ def test_nox_study_smoke_writes_scores_and_report(tmp_path: Path):
     for name in ("table.md", "table.tex", "table.html", "claims.md", "index.html", "interval_estimates.png"):
         assert (report_dir / name).stat().st_size > 0, name
     scores = pd.read_csv(tmp_path / "results" / "headline-toy_coop-smoke" / "scores.csv")
-    assert len(scores) == 26 and set(scores["status"]) == {"ok"}
+    assert len(scores) == 18 and set(scores["status"]) == {"ok"}
     assert "bc" in (report_dir / "table.md").read_text()
     verdicts = output.split("claims:\n", 1)[1].split("report:", 1)[0].splitlines()
     claims = pd.read_csv(report_dir / "claims.csv")
@@ -49,4 +49,4 @@ def test_nox_study_smoke_writes_scores_and_report(tmp_path: Path):
         [verdict, name] for verdict, name in zip(claims["verdict"], claims["name"])]
     # smoke's 2 seeds: the alpha is chosen on seed 0, which leaves one test seed, too few for a CI
     assert "(selected on seeds 0 and tested on seeds 1)" in verdicts[-1]
-    assert "cannot judge: alpha=1 has 1 run on toy_coop/medium (seeds 1); a bootstrap CI needs at least 2" in verdicts[-1]
+    assert "cannot judge: alpha=0.1 has 1 run on toy_coop/medium (seeds 1); a bootstrap CI needs at least 2" in verdicts[-1]
