@@ -21,7 +21,7 @@ import numpy as np
 
 from omiga.behaviour.checkpoint import load_tree, read_meta
 from omiga.behaviour.networks import Actor
-from omiga.envs.smax import STOP_ACTION
+from omiga.envs.smax import N_MOVE_ACTIONS, STOP_ACTION
 from omiga.envs.smax_scenarios import SmaxScenario
 from omiga.errors import ConfigError, DatasetError
 
@@ -46,10 +46,10 @@ def load_actor(path: str, digest: str, scenario: SmaxScenario) -> tuple[Actor, d
         raise DatasetError(f"behaviour checkpoint {path} was trained on scenario {meta.get('scenario')!r}, "
                            f"not {scenario.name!r}; use that scenario's checkpoints")
     n_allies, n_enemies = len(scenario.ally_types), len(scenario.enemy_types)
-    actor = Actor(n_actions=5 + n_enemies, hidden=hidden)
+    actor = Actor(n_actions=N_MOVE_ACTIONS + n_enemies, hidden=hidden)
     obs_dim = int(meta["obs_dim"])
     template = actor.init(jax.random.PRNGKey(0), jnp.zeros((n_allies, obs_dim)),
-                          jnp.ones((n_allies, 5 + n_enemies), bool))
+                          jnp.ones((n_allies, N_MOVE_ACTIONS + n_enemies), bool))
     params, _ = load_tree(Path(path), template)
     return actor, jax.tree.map(jnp.asarray, params)
 
@@ -93,7 +93,7 @@ class LearnedPolicy:
     def program(self, scenario: SmaxScenario):
         """(act over E battles, its arrays) for `omiga.data.build_smax.policy_program`."""
         hidden = load_actor(self.checkpoints[0], self.digests[0], scenario)[0].hidden
-        return team_act(5 + len(scenario.enemy_types), hidden), self.arrays(scenario)
+        return team_act(N_MOVE_ACTIONS + len(scenario.enemy_types), hidden), self.arrays(scenario)
 
 
 @cache

@@ -64,14 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _battles(task: str):
-    from omiga.envs.smax import battles_for
-    from omiga.envs.smax_scenarios import get_scenario
-    from omiga.tasks import get_task
+    from omiga.data.build_smax import task_battles
 
-    spec = get_task(task)
-    if "smax" not in spec.backend_kwargs:
-        raise ConfigError(f"task {spec.name!r} has no SMAX scenario; behaviour learning is for SMAC-family tasks")
-    return battles_for(get_scenario(spec.backend_kwargs["smax"]["scenario"]))
+    return task_battles(task)
 
 
 def run_train(args: argparse.Namespace) -> int:

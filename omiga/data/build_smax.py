@@ -29,7 +29,7 @@ from omiga.envs.smax_scenarios import get_scenario
 from omiga.errors import ConfigError
 
 __all__ = ["CHUNK_EPISODES", "build_smax_dataset", "policy_program", "rollout_band_episodes",
-           "rollout_smax_episodes", "split_episodes"]
+           "rollout_smax_episodes", "split_episodes", "task_battles"]
 
 CHUNK_EPISODES = 200
 """Battles rolled out together (memory: ~2 MB of observations per step per 100 battles on the corridor)."""
@@ -47,12 +47,10 @@ def build_smax_dataset(*, task: str, quality: str, episodes: int, seed: int, pat
     from omiga.tasks import get_task
 
     spec = get_task(task)
-    if "smax" not in spec.backend_kwargs:
-        raise ConfigError(f"task {spec.name!r} has no SMAX scenario; build it with its own backend")
+    battles = task_battles(spec.name)
     if episodes < 1:
         raise ConfigError(f"episodes must be >= 1, got {episodes}")
     behavior = behavior or default_behavior(spec.name)
-    battles = battles_for(get_scenario(spec.backend_kwargs["smax"]["scenario"]))
     parts = quality.split("+")
     counts = [episodes // len(parts) + (i < episodes % len(parts)) for i in range(len(parts))]
     pieces, descriptions = [], []
@@ -74,6 +72,17 @@ def build_smax_dataset(*, task: str, quality: str, episodes: int, seed: int, pat
     dataset = OfflineDataset.from_arrays(**arrays, task=spec.name, quality=quality, source="built",
                                          behavior=behavior, seed=seed, backend="smax")
     return save_dataset(dataset, path)
+
+
+def task_battles(task: str) -> SmaxBattles:
+    """The SMAX battles of a registered task's scenario (a ConfigError for a task without one)."""
+    from omiga.tasks import get_task
+
+    spec = get_task(task)
+    if "smax" not in spec.backend_kwargs:
+        raise ConfigError(f"task {spec.name!r} has no SMAX scenario; use its own backend (SMAX builders and "
+                          "behaviour learning are for SMAC-family tasks)")
+    return battles_for(get_scenario(spec.backend_kwargs["smax"]["scenario"]))
 
 
 def rollout_smax_episodes(battles: SmaxBattles, policy: ScriptedPolicy, *, episodes: int,
