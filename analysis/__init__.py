@@ -19,7 +19,13 @@ from analysis.claims import (
                                 validate_claim,
                                 verdicts_table,
 )
-from analysis.curves import best_versus_last, last_fraction_flatness, learning_curve_bands, load_curves
+from analysis.curves import (
+    best_versus_last,
+    convergence_summary,
+    last_fraction_flatness,
+    learning_curve_bands,
+    load_curves,
+)
 from analysis.engine import DEFAULT_ENGINE, ENGINES
 from analysis.errors import AnalysisError, ClaimError, ScoresTableError
 from analysis.estimates import ALL_TASKS, ESTIMATE_COLUMNS, EstimateConfig, interval_estimates
@@ -38,8 +44,8 @@ from analysis.summary import load_dataset_summary, run_status_counts, seed_summa
 __all__ = [
     "ALL_TASKS", "DEFAULT_BOOTSTRAP_REPS", "DEFAULT_ENGINE", "ENGINES", "ESTIMATE_COLUMNS", "METRICS",
     "AnalysisError", "ClaimError", "ClaimVerdict", "EstimateConfig", "IntervalEstimate", "PowerConfig",
-    "ScoresTableError", "SeedSplit", "best_versus_last", "configuration_label", "evaluate_claim",
-    "evaluate_claim_rows", "evaluate_claims", "interval_estimates", "last_fraction_flatness",
+    "ScoresTableError", "SeedSplit", "best_versus_last", "configuration_label", "convergence_summary",
+    "evaluate_claim", "evaluate_claim_rows", "evaluate_claims", "interval_estimates", "last_fraction_flatness",
     "learning_curve_bands", "load_curves", "load_dataset_summary", "load_scores", "ok_runs",
     "pairwise_probability_of_improvement", "performance_profiles", "probability_of_improvement",
     "probability_of_improvement_ci", "run_status_counts", "seed_summary", "seeded_global_rng",

@@ -28,8 +28,12 @@ quality, refuted when refuted on one). Where a claim picks a setting (``beats``;
 ``sensitivity``), ``select_seeds`` (a list of seeds, or a fraction of the study's seeds, lowest first) picks it
 on those seeds and judges on the others (analysis.selection); without it the claim's text says that selection
 and test share seeds. ``margin`` ≥ 0 (normalised-score units) turns "beats" into "no worse by more than
-margin". SELECTOR is a dict over the configuration columns ``method``, ``alpha`` (number), ``mixer``,
-``global_info`` (bool) and any ``hp_*`` column, e.g. ``{"global_info": true}``.
+margin". ``min_effect`` = δ > 0 (normalised-score units; ``beats``, ``improves``, ``ranks``) is the smallest
+advantage the claim counts: a difference whose CI is not above 0 but lies wholly below δ refutes the claim
+("any advantage is smaller than δ"), so a claim between two near-equal methods can be decided with a finite
+number of seeds; a significant advantage below δ is still supported. SELECTOR is a dict over the
+configuration columns ``method``, ``alpha`` (number), ``mixer``, ``global_info`` (bool) and any ``hp_*``
+column, e.g. ``{"global_info": true}``.
 
 Claims are judged on ``normalized_score`` (comparable across tasks), resampling runs within each
 task × quality stratum. A claim over several qualities gets one verdict per quality (``scope`` = the quality)
@@ -69,9 +73,9 @@ __all__ = ["AGGREGATES", "CLAIM_KINDS", "ROBUST_FACTORS", "ClaimVerdict", "evalu
 
 CLAIM_KINDS = {"beats": {"a"}, "improves": {"a", "b"}, "ranks": {"order"}, "sensitivity": {"factor", "within"},
                "robust": {"factor", "within"}}
-_OPTIONAL = {"beats": {"baselines", "tune", "select_seeds", "margin"},
-             "improves": {"tune", "select_seeds", "margin"},
-             "ranks": {"by", "where", "tune", "select_seeds", "margin"},
+_OPTIONAL = {"beats": {"baselines", "tune", "select_seeds", "margin", "min_effect"},
+             "improves": {"tune", "select_seeds", "margin", "min_effect"},
+             "ranks": {"by", "where", "tune", "select_seeds", "margin", "min_effect"},
              "sensitivity": {"where", "range", "select_seeds"},
              "robust": {"where"}}
 _COMMON = {"kind", "task", "quality", "metric", "name", "aggregate"}
@@ -123,6 +127,13 @@ def _check_options(kind: str, claim: Mapping[str, object]) -> None:
     margin = claim.get("margin", 0.0)
     if not _is_number(margin) or not 0 <= margin < 1:  # type: ignore[operator]
         raise ClaimError(f"{kind} claim margin={margin!r}: give a normalised-score margin in [0, 1), e.g. 0.02")
+    min_effect = claim.get("min_effect", 0.0)
+    if not _is_number(min_effect) or not 0 <= min_effect < 1:  # type: ignore[operator]
+        raise ClaimError(f"{kind} claim min_effect={min_effect!r}: give the smallest advantage that counts, a "
+                         "normalised-score difference in [0, 1), e.g. 0.1")
+    if min_effect and margin:
+        raise ClaimError(f"{kind} claim gives both margin={margin!r} (no worse than) and min_effect={min_effect!r} "
+                         "(better by at least): they ask different questions, keep one")
     tune = claim.get("tune", [])
     if tune != ALL_SETTINGS and (isinstance(tune, str) or not isinstance(tune, Sequence)
                                  or not all(is_config_column(c) and c != "method" for c in tune)):
@@ -201,6 +212,11 @@ def _tune_text(claim: Mapping[str, object]) -> str:
     return ", each at its own best " + ("setting" if tune == ALL_SETTINGS else " and ".join(tune))  # type: ignore[arg-type]
 
 
+def _min_effect_text(claim: Mapping[str, object]) -> str:
+    min_effect = float(claim.get("min_effect", 0.0))  # type: ignore[arg-type]
+    return f" (an advantage below {min_effect:g} counts as none)" if min_effect else ""
+
+
 def _statement(claim: Mapping[str, object], scope: ClaimScope, *, per_quality: bool = False) -> str:
     kind = claim["kind"]
     if kind == "beats":
@@ -208,10 +224,13 @@ def _statement(claim: Mapping[str, object], scope: ClaimScope, *, per_quality: b
         margin = float(claim.get("margin", 0.0))  # type: ignore[arg-type]
         verb = "beats" if margin == 0 else f"is no worse by more than {margin:g} than"
         text = f"{describe_selector(claim['a'])} {verb} each baseline ({baselines})"  # type: ignore[arg-type]
+        text += _min_effect_text(claim)
     elif kind == "improves":
         text = f"{describe_selector(claim['a'])} improves on {describe_selector(claim['b'])}"  # type: ignore[arg-type]
+        text += _min_effect_text(claim)
     elif kind == "ranks":
         text = f"{claim.get('by', 'method')} ranks " + " > ".join(map(str, claim["order"]))  # type: ignore[arg-type]
+        text += _min_effect_text(claim)
     elif kind == "sensitivity":
         where = describe_selector(claim.get("where", {}))  # type: ignore[arg-type]
         text = f"{where} {claim['factor']} within {float(claim['within']):.0%} of the best {claim['factor']}"  # type: ignore[arg-type]
@@ -236,12 +255,10 @@ def _name(claim: Mapping[str, object], scope: ClaimScope, quality: str | None) -
 def _judge(scope: ClaimScope, claim: Mapping[str, object], scope_name: str) -> tuple[ClaimVerdict, list[str]]:
     kind = claim["kind"]
     margin = float(claim.get("margin", 0.0))  # type: ignore[arg-type]
-    if kind in ("improves", "ranks"):
-        arms, pairs, chosen = comparison_arms(scope, claim)
-        return judge_pairs(scope, arms, pairs, kind=kind, margin=margin), chosen
-    if kind == "beats":
-        arms, pairs, chosen = beats_arms(scope, claim)
-        return judge_pairs(scope, arms, pairs, kind=kind, margin=margin), chosen
+    min_effect = float(claim.get("min_effect", 0.0))  # type: ignore[arg-type]
+    if kind in ("improves", "ranks", "beats"):
+        arms, pairs, chosen = beats_arms(scope, claim) if kind == "beats" else comparison_arms(scope, claim)
+        return judge_pairs(scope, arms, pairs, kind=kind, margin=margin, min_effect=min_effect), chosen
     if kind == "sensitivity":
         return judge_sensitivity(scope, claim, scope_name)[0], []
     return judge_robust(scope, claim), []

@@ -3,8 +3,10 @@
 Each kind builds *arms* (groups of runs, each at its selected setting when tuned) and ordered pairs of arms;
 each pair ``(upper, lower)`` is judged on the difference ``metric(upper) - metric(lower)`` with margin m ≥ 0:
 supported when its CI lies above ``-m``, refuted when below ``-m`` (m = 0: "upper beats lower"; m > 0:
-"upper is no worse than lower by more than m", a non-inferiority claim). The claim is supported when every
-pair is, refuted when some pair is; the reported statistic is the weakest pair's (lowest CI bound).
+"upper is no worse than lower by more than m", a non-inferiority claim). A smallest effect of interest δ > 0
+(``min_effect``) also refutes a pair whose CI is not above 0 but lies wholly below δ (an advantage, if any,
+too small to count). The claim is supported when every pair is, refuted when some pair is; the reported
+statistic is the weakest pair's (lowest CI bound).
 """
 
 from __future__ import annotations
@@ -74,14 +76,14 @@ def beats_arms(scope: ClaimScope, claim: Mapping[str, object]) -> tuple[list[Arm
 
 
 def judge_pairs(scope: ClaimScope, arms: Sequence[Arm], pairs: Sequence[tuple[int, int]], *, kind: object,
-                margin: float = 0.0) -> ClaimVerdict:
+                margin: float = 0.0, min_effect: float = 0.0) -> ClaimVerdict:
     """Judge every pair of arms (see the module docstring)."""
     replicates = [scope.replicates(runs, what=label) for label, runs in arms]
     codes, stats = [], []
     for upper, lower in pairs:
         (ra, ea), (rb, eb) = replicates[upper], replicates[lower]
         low, high = interval_on_last_axis(ra - rb)
-        codes.append(difference_verdict(ra, rb, margin=margin))
+        codes.append(difference_verdict(ra, rb, margin=margin, min_effect=min_effect))
         stats.append((ea - eb, float(low), float(high)))
     code = int(combine_codes(codes))
     weakest = int(np.argmin([low for _, low, _ in stats]))
@@ -92,7 +94,8 @@ def judge_pairs(scope: ClaimScope, arms: Sequence[Arm], pairs: Sequence[tuple[in
         statistic += f" {arms[upper][0]} - {arms[lower][0]} (weakest of {len(pairs)} pairs)"
 
     def judge(reps: list[np.ndarray], _estimates: list[np.ndarray]) -> np.ndarray:
-        return combine_codes([difference_verdict(reps[u], reps[v], margin=margin) for u, v in pairs])
+        return combine_codes([difference_verdict(reps[u], reps[v], margin=margin, min_effect=min_effect)
+                             for u, v in pairs])
 
     groups = [runs for _, runs in arms]
     return judged(kind, code, statistic=statistic, estimate=estimate, ci_low=low, ci_high=high,

@@ -14,6 +14,8 @@ where the runs had settled.
 - :func:`best_versus_last`: per task × quality × group, the IQM of each run's final score, the IQM of each
   run's best score over its evaluation points (CORL's "best", an optimistic oracle), their gap with a paired
   bootstrap CI, and the step at which the IQM band peaks.
+- :func:`convergence_summary`: the two side by side, one row per task × quality × group, in the order of the
+  final IQM (best first): what a report shows under "did the runs converge?".
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from analysis.engine import DEFAULT_ENGINE, check_engine, curve_metric_intervals
 from analysis.errors import ScoresTableError
 from analysis.scores import load_scores
 
-__all__ = ["BEST_LAST_COLUMNS", "CURVE_BAND_COLUMNS", "CURVE_COLUMNS", "FLATNESS_COLUMNS", "best_versus_last",
-           "last_fraction_flatness", "learning_curve_bands", "load_curves"]
+__all__ = ["BEST_LAST_COLUMNS", "CONVERGENCE_COLUMNS", "CURVE_BAND_COLUMNS", "CURVE_COLUMNS", "FLATNESS_COLUMNS",
+           "best_versus_last", "convergence_summary", "last_fraction_flatness", "learning_curve_bands",
+           "load_curves"]
 
 CURVE_COLUMNS = ("task", "backend", "quality", "method", "alpha", "mixer", "global_info", "seed", "status", "step",
                  "score", "normalized_score")
@@ -41,6 +44,8 @@ FLATNESS_COLUMNS = ("task", "quality", "group", "start_step", "end_step", "chang
                     "trend", "n_runs")
 BEST_LAST_COLUMNS = ("task", "quality", "group", "last", "best", "gap", "gap_low", "gap_high", "best_step",
                      "n_runs")
+CONVERGENCE_COLUMNS = ("task", "quality", "group", "n_runs", "last", "best", "gap", "gap_low", "gap_high",
+                       "best_step", "end_step", "start_step", "change", "ci_low", "ci_high", "margin", "trend")
 _CELL = ["task", "quality", "group"]
 
 
@@ -183,3 +188,16 @@ def best_versus_last(curves: pd.DataFrame, *, column: str = "score", reps: int =
                      "best_step": int(band.idxmax()), "n_runs": len(runs)})
     return pd.DataFrame(rows, columns=list(BEST_LAST_COLUMNS))
 
+
+
+def convergence_summary(curves: pd.DataFrame, *, fraction: float = 0.2, margin: float = 0.05, reps: int = 2000,
+                        seed: int = 0) -> pd.DataFrame:
+    """:func:`best_versus_last` (on raw scores) beside :func:`last_fraction_flatness` (on normalised scores).
+
+    Columns :data:`CONVERGENCE_COLUMNS`; rows sorted by task, quality, then the final IQM, best first.
+    """
+    flat = last_fraction_flatness(curves, fraction=fraction, margin=margin, reps=reps, seed=seed)
+    best = best_versus_last(curves, reps=reps, seed=seed).drop(columns="n_runs")
+    merged = best.merge(flat, on=_CELL, how="inner", validate="one_to_one")
+    merged = merged.sort_values(["task", "quality", "last", "group"], ascending=[True, True, False, True])
+    return merged.loc[:, list(CONVERGENCE_COLUMNS)].reset_index(drop=True)

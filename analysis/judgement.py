@@ -33,13 +33,17 @@ def interval_on_last_axis(replicates: np.ndarray, *, confidence: float = 0.95) -
 
 
 def difference_verdict(a: np.ndarray, b: np.ndarray, *, confidence: float = 0.95,
-                        margin: float = 0.0) -> np.ndarray:
+                        margin: float = 0.0, min_effect: float = 0.0) -> np.ndarray:
     """Is a better than b (margin 0), or no worse than b by more than ``margin`` ≥ 0?
 
-    Supported when the CI of a − b lies above −margin, refuted when it lies below −margin.
+    Supported when the CI of a − b lies above −margin, refuted when it lies below −margin. With a smallest
+    effect of interest ``min_effect`` = δ > 0 (margin 0), a CI that is not supported but lies wholly below δ
+    is refuted too: a may be better, but by less than δ, which the claim counts as no advantage (the
+    equivalence-testing reading of "a beats b"; a significant advantage smaller than δ stays supported).
     """
     low, high = interval_on_last_axis(a - b, confidence=confidence)
-    return np.where(low > -margin, SUPPORTED, np.where(high < -margin, REFUTED, INCONCLUSIVE))
+    refuted = (high < -margin) | ((min_effect > 0) & (high < min_effect))
+    return np.where(low > -margin, SUPPORTED, np.where(refuted, REFUTED, INCONCLUSIVE))
 
 
 def ratio_band_verdict(levels: np.ndarray, estimates: np.ndarray, *, within: float,

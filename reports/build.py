@@ -3,7 +3,8 @@
 Files written into ``out_dir`` (each atomically): ``table.md``, ``table.tex``, ``table.html`` (paper form:
 mean ± std, then IQM [95% CI] and n), ``claims.md``, ``estimates.csv`` (task, quality, group, metric,
 estimate, ci_low, ci_high, n_runs; ``task == "all"`` rows are across tasks on normalised scores),
-``claims.csv``, ``probability_of_improvement.csv``, ``marl_eval.json`` (reports.marl_eval), ``learning_curves.csv`` (when a curves table is given), the
+``claims.csv``, ``probability_of_improvement.csv``, ``marl_eval.json`` (reports.marl_eval); when a curves table
+is given ``learning_curves.csv`` and ``convergence.md`` / ``convergence.csv`` (reports.convergence); the
 figures of :data:`FIGURES` as PNG and PDF, ``provenance.json`` and ``index.html``. Probability of improvement,
 performance profiles and learning-curve bands use a tenth of ``bootstrap_reps`` (at least 500): they are drawn,
 not tabulated to two digits. The same inputs and seed give byte-identical files (the statistics engine seeds
@@ -26,6 +27,7 @@ from analysis import (
     DEFAULT_BOOTSTRAP_REPS,
     DEFAULT_ENGINE,
     EstimateConfig,
+    convergence_summary,
     evaluate_claims,
     interval_estimates,
     learning_curve_bands,
@@ -37,6 +39,7 @@ from analysis import (
     seed_summary,
     verdicts_table,
 )
+from reports.convergence import render_convergence_html, render_convergence_markdown
 from reports.files import staged_directory, write_text_atomic
 from reports.marl_eval import marl_eval_json
 from reports.page import render_index_html
@@ -145,6 +148,8 @@ def _write_report(*, scores: pd.DataFrame | str | Path, out_dir: Path, claims: S
     profiles = performance_profiles(table, reps=small_reps, seed=seed, engine=engine)
     bands = (learning_curve_bands(curve_table, reps=small_reps, seed=seed, engine=engine)
              if curve_table is not None else pd.DataFrame())
+    convergence = (convergence_summary(curve_table, reps=small_reps, seed=seed)
+                   if curve_table is not None else None)
     seconds = time.perf_counter() - started
     results = results_table(summary=seed_summary(table), estimates=estimates, datasets=dataset_table)
     record = _provenance(table, provenance or {}, reps=bootstrap_reps, seed=seed, engine=engine)
@@ -164,6 +169,8 @@ def _write_report(*, scores: pd.DataFrame | str | Path, out_dir: Path, claims: S
     ]
     if curve_table is not None:
         written.append(write_text_atomic(out / "learning_curves.csv", bands.to_csv(index=False)))
+        written.append(write_text_atomic(out / "convergence.csv", convergence.to_csv(index=False)))
+        written.append(write_text_atomic(out / "convergence.md", render_convergence_markdown(convergence)))
     configurations = table.loc[:, ["group", "method", "alpha", "mixer", "global_info"]]
     figures = {
         "interval_estimates": lambda: plot_interval_estimates(estimates),
@@ -178,6 +185,7 @@ def _write_report(*, scores: pd.DataFrame | str | Path, out_dir: Path, claims: S
     page = render_index_html(study_name=study_name, backend_note=note, results_table_html=results_html,
                              claims_html=render_claims_html(verdicts),
                              figures=[(f"{stem}.png", caption) for stem, caption in shown],
-                             downloads=[p.name for p in written], provenance=record, datasets=dataset_table)
+                             downloads=[p.name for p in written], provenance=record, datasets=dataset_table,
+                             convergence_html=render_convergence_html(convergence) if convergence is not None else "")
     written.append(write_text_atomic(out / "index.html", page))
     return ReportFiles(out_dir=out, files=tuple(written), analysis_seconds=seconds)

@@ -1,8 +1,9 @@
 """index.html: the whole report on one self-contained page (no network: inline CSS, images by relative path).
 
 Sections: the results tables (paper form, IQM table behind a toggle), the datasets (behaviour return per task ×
-quality, when a datasets summary is given), claims, figures (learning curves first), provenance (command,
-spec, preset, git SHA, seeds, analysis settings, package versions) and the files. A small inline script marks
+quality, when a datasets summary is given), claims, convergence (when learning curves were recorded), figures
+(learning curves first), provenance (command, spec, preset, git SHA, seeds, analysis settings, package
+versions) and the files. A small inline script marks
 each ``<img>`` with ``data-loaded="yes"`` or ``"no"`` once the page has loaded (invisible; a broken image gets
 a red outline), which a headless browser's ``--dump-dom`` shows.
 """
@@ -73,8 +74,11 @@ def _provenance_html(provenance: Mapping[str, object]) -> str:
 
 def render_index_html(*, study_name: str, backend_note: str, results_table_html: str, claims_html: str,
                       figures: Sequence[tuple[str, str]], downloads: Sequence[str],
-                      provenance: Mapping[str, object] | None = None, datasets: pd.DataFrame | None = None) -> str:
-    """The page. ``figures`` are (relative PNG path, caption); ``downloads`` relative paths to link."""
+                      provenance: Mapping[str, object] | None = None, datasets: pd.DataFrame | None = None,
+                      convergence_html: str = "") -> str:
+    """The page. ``figures`` are (relative PNG path, caption); ``downloads`` relative paths to link;
+    ``convergence_html`` the convergence section's body (reports.convergence), left out when empty."""
+    convergence = f"<h2>Convergence</h2>\n{convergence_html}" if convergence_html else ""
     title = html.escape(f"OMIGA study: {study_name}")
     figure_html = "\n".join(
         f'<figure><img src="{html.escape(src)}" alt="{html.escape(caption)}">'
@@ -96,6 +100,7 @@ def render_index_html(*, study_name: str, backend_note: str, results_table_html:
 {_datasets_html(datasets)}
 <h2>Claims</h2>
 {claims_html}
+{convergence}
 <h2>Figures</h2>
 {figure_html}
 <h2>Provenance</h2>

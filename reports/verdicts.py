@@ -13,7 +13,8 @@ __all__ = ["render_claims_html", "render_claims_markdown"]
 _HEADERS = ("claim", "verdict", "statistic", "estimate [95% CI]", "runs (smallest side)", "seeds to decide", "note")
 _EXPLANATION = (
     "A claim is **supported** only when the whole 95% CI of its statistic lies on its side, **refuted** when "
-    "the whole CI lies on the other side, and **inconclusive** otherwise. Claims are judged on normalised "
+    "the whole CI lies on the other side (or, for a claim with a smallest effect of interest δ, wholly below δ: "
+    "any advantage is too small to count), and **inconclusive** otherwise. Claims are judged on normalised "
     "scores. *Seeds to decide* is a bootstrap power estimate of the seeds per configuration at which 80% of "
     "repeated experiments would be decisive (\"-\" when already decisive).")
 

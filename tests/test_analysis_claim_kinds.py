@@ -14,6 +14,7 @@ import pytest
 
 from analysis import ClaimError, PowerConfig, evaluate_claim, evaluate_claims, load_scores
 from analysis.claims import evaluate_claim_rows, sensitivity_table
+from analysis.judgement import difference_verdict
 from analysis.selection import SeedSplit, split_seeds
 
 REPS = 500
@@ -85,6 +86,33 @@ def test_a_margin_turns_beats_into_no_worse_than() -> None:
     lenient = evaluate_claim(scores, {**BEATS, "margin": 0.05}, reps=REPS, power=FAST_POWER)
     assert lenient.verdict == "supported" and lenient.ci_low > -0.05
     assert lenient.name.startswith("method=omiga is no worse by more than 0.05 than each baseline (bc)")
+
+
+def test_a_smallest_effect_of_interest_decides_between_near_equal_methods() -> None:
+    """0.80 against 0.80: undecidable at min_effect 0, refuted when an advantage below 0.05 counts as none;
+    0.90 against 0.80 is supported either way, and so is a significant advantage smaller than δ (0.83)."""
+    near = table({("omiga", 1.0, True): 0.80, ("bc", np.nan, None): 0.80})
+    assert evaluate_claim(near, BEATS, reps=REPS, power=FAST_POWER).verdict == "inconclusive"
+    decided = evaluate_claim(near, {**BEATS, "min_effect": 0.05}, reps=REPS, power=FAST_POWER)
+    assert decided.verdict == "refuted" and decided.ci_low <= 0 < decided.ci_high < 0.05
+    assert decided.name.startswith("method=omiga beats each baseline (bc) (an advantage below 0.05 counts as none)")
+    far = table({("omiga", 1.0, True): 0.90, ("bc", np.nan, None): 0.80})
+    assert evaluate_claim(far, {**BEATS, "min_effect": 0.05}, reps=REPS, power=FAST_POWER).verdict == "supported"
+    small = table({("omiga", 1.0, True): 0.83, ("bc", np.nan, None): 0.80})
+    verdict = evaluate_claim(small, {**BEATS, "min_effect": 0.05}, reps=REPS, power=FAST_POWER)
+    assert verdict.verdict == "supported" and 0 < verdict.ci_low and verdict.ci_high < 0.05
+
+
+@pytest.mark.parametrize(("centre", "min_effect", "expected"), [
+    (0.0, 0.0, 0), (0.0, 0.02, -1),        # CI [-0.0095, 0.0095]: undecided, or wholly below δ
+    (0.008, 0.02, -1), (0.008, 0.015, 0),  # CI [-0.0015, 0.0175]: below δ = 0.02, straddles δ = 0.015
+    (0.015, 0.02, 1), (0.03, 0.02, 1),     # CI above 0 (straddling δ, or above it): supported
+    (-0.05, 0.0, -1), (-0.05, 0.02, -1),   # b significantly better
+])
+def test_the_difference_rule_with_a_smallest_effect_on_known_intervals(centre, min_effect, expected) -> None:
+    """Replicates of a − b spread evenly over centre ± 0.01, so the 95% CI is centre ± 0.0095."""
+    a = centre + np.linspace(-0.01, 0.01, 201)
+    assert difference_verdict(a, np.zeros_like(a), min_effect=min_effect) == expected
 
 
 def test_each_arm_at_its_own_best_alpha_handles_the_temperature_confound() -> None:

@@ -14,9 +14,11 @@ from scipy import stats
 from analysis import ScoresTableError
 from analysis.curves import (
     BEST_LAST_COLUMNS,
+    CONVERGENCE_COLUMNS,
     CURVE_BAND_COLUMNS,
     FLATNESS_COLUMNS,
     best_versus_last,
+    convergence_summary,
     last_fraction_flatness,
     learning_curve_bands,
     load_curves,
@@ -88,6 +90,27 @@ def test_best_versus_last_finds_the_peak_and_the_gap(curves) -> None:
     assert peaked["gap_low"] > 0.35
     assert table.loc["omiga α=3 linear global", "gap"] == pytest.approx(0.0)
     assert table.loc["omiga α=3 linear global", "best_step"] == 500
+
+
+def test_the_convergence_summary_puts_both_checks_side_by_side_best_final_first(curves) -> None:
+    from reports.convergence import render_convergence_html, render_convergence_markdown
+
+    summary = convergence_summary(curves, reps=300)
+    assert list(summary.columns) == list(CONVERGENCE_COLUMNS)
+    assert list(summary["group"]) == ["omiga α=1 linear global", "omiga α=3 linear global",
+                                      "omiga α=10 linear global"]  # final IQMs 0.8, 0.6, 0.5
+    assert list(summary["trend"]) == ["flat", "rising", "falling"]
+    assert list(summary["best_step"]) == [400, 500, 300]  # α=1 peaks at 400 (0.8 = 0.8, the first maximum)
+    assert summary["gap"].to_numpy() == pytest.approx([0.0, 0.0, 20 * 0.4])  # raw score: 20 × normalised
+    text = render_convergence_markdown(summary)
+    assert "of 3 configurations × qualities: 1 flat, 1 rising, 1 falling" in text
+    row = next(line for line in text.splitlines() if "α=10" in line)
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[:6] == ["smac_corridor", "good+poor", "omiga α=10 linear global", "6", "9.97", "18.0"]
+    assert cells[6:] == ["8.00 [8.00, 8.00]", "300", "-0.20 [-0.20, -0.20]", "falling"]
+    page = render_convergence_html(summary)
+    assert page.count("<tr>") == 4 and '<table id="convergence">' in page
+    assert "cannot be judged" in render_convergence_markdown(summary.iloc[:0])
 
 
 def test_a_curves_table_without_a_required_column_is_refused() -> None:

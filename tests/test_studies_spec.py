@@ -216,6 +216,7 @@ def test_the_headline_study_asks_the_papers_questions():
     assert spec.factors.alpha == (0.1, 0.3, 1.0, 3.0) and spec.factors.global_info == (True, False)
     assert [c["kind"] for c in spec.claims] == ["beats", "improves", "sensitivity"]
     assert spec.claims[1]["tune"] == ["alpha"] and all(c["select_seeds"] == 0.4 for c in spec.claims)
+    assert spec.claims[0]["min_effect"] == 0.1 and spec.claims[0]["aggregate"] == "every_quality"
 
 
 # Transitions of the paper's SMAC datasets (OG-MARL's cards of the OMIGA data; /work/shared/PAPER_NUMBERS.md).
