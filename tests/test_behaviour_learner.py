@@ -49,12 +49,14 @@ def test_config_is_validated():
         PPOConfig(n_envs=0)
 
 
-def test_resumed_training_equals_an_uninterrupted_run(tmp_path):
+def test_resumed_training_equals_an_uninterrupted_run(tmp_path, capsys):
     """Two updates straight equal one update, a restart from latest.npz, and a second update (the battles are
     reset at a resume, so the second rollouts differ: compare the first update's files and the resume point)."""
     battles = battles_for(get_scenario("5m_vs_6m"))
     straight = train_behaviour(BehaviourRun(task="smac_5m_vs_6m", out_dir=tmp_path / "a", team_steps=64,
-                                            snapshot_every=32, checkpoint_every=1), battles, TINY, log=lambda _: None)
+                                            snapshot_every=32, checkpoint_every=1), battles, TINY, progress=True)
+    bar = capsys.readouterr().err  # the progress bar, with the checkpoint lines written through it
+    assert "behaviour smac_5m_vs_6m: 100%" in bar and "64/64 team-steps  return" in bar
     first = train_behaviour(BehaviourRun(task="smac_5m_vs_6m", out_dir=tmp_path / "b", team_steps=32,
                                          snapshot_every=32, checkpoint_every=1), battles, TINY, log=lambda _: None)
     with np.load(first / "snapshots" / "step-000000032.npz") as a, \

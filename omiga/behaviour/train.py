@@ -78,9 +78,13 @@ def _resume(run: BehaviourRun, template: TrainState, header: dict) -> TrainState
 
 
 def train_behaviour(run: BehaviourRun, battles: SmaxBattles, config: PPOConfig | None = None, *,
-                    log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)
-                    ) -> Path:
-    """Train (or resume) until ``run.team_steps`` (``config`` default: `PPOConfig()`); returns ``run.out_dir``."""
+                    log: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
+                    progress: bool = False) -> Path:
+    """Train (or resume) until ``run.team_steps`` (``config`` default: `PPOConfig()`); returns ``run.out_dir``.
+
+    ``progress`` shows a tqdm bar on stderr (team-steps done, the recent return and win rate, team-steps/s);
+    the checkpoint lines then go through the bar so that they do not break it.
+    """
     config = config or PPOConfig()
     header = _header(run, battles, config)
     train = _resume(run, init_train_state(battles, config, seed=run.seed), header)
@@ -96,6 +100,9 @@ def train_behaviour(run: BehaviourRun, battles: SmaxBattles, config: PPOConfig |
     recent: list[dict] = []
     if not done:
         _snapshot(run, train, header, 0, recent)  # the untrained actor: the lowest skill level
+    bar = _progress_bar(run, total_updates * per_update, done * per_update) if progress else None
+    if bar is not None:
+        log = lambda line: bar.write(line, file=sys.stderr)  # noqa: E731
     start = time.perf_counter()
     with open(history, "a", newline="") as stream:
         writer = csv.DictWriter(stream, fieldnames=HISTORY_FIELDS)
@@ -113,6 +120,10 @@ def train_behaviour(run: BehaviourRun, battles: SmaxBattles, config: PPOConfig |
             writer.writerow(row)
             recent = (recent + [metrics])[-10:]
             steps = (index + 1) * per_update
+            if bar is not None:
+                bar.update(per_update)
+                bar.set_postfix(ret=f"{_recent_return(recent):.2f}", win=f"{_recent_wins(recent):.2f}",
+                                refresh=False)
             if steps // run.snapshot_every != (steps - per_update) // run.snapshot_every or index + 1 == total_updates:
                 _snapshot(run, train, header, steps, recent)
             if (index + 1) % run.checkpoint_every == 0 or index + 1 == total_updates:
@@ -122,7 +133,16 @@ def train_behaviour(run: BehaviourRun, battles: SmaxBattles, config: PPOConfig |
                 rate = (index + 1 - done) * per_update / (time.perf_counter() - start)
                 log(f"{steps:,}/{total_updates * per_update:,} team-steps  return {_recent_return(recent):.2f}  "
                     f"win {_recent_wins(recent):.2f}  {rate:,.0f} team-steps/s")
+    if bar is not None:
+        bar.close()
     return run.out_dir
+
+
+def _progress_bar(run: BehaviourRun, total: int, initial: int):
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, desc=f"behaviour {run.task}", unit="team-step", unit_scale=True,
+                file=sys.stderr, dynamic_ncols=True)
 
 
 def _recent_return(recent: list[dict]) -> float:

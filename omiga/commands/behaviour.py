@@ -44,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--rollout-steps", type=int, default=64, help="steps per battle per update (default 64)")
     train.add_argument("--hidden", type=int, default=128, help="hidden units (default 128)")
     train.add_argument("--snapshot-every", type=int, default=40_960, help="team-steps between snapshots")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar (log lines only)")
     train.set_defaults(func=run_train)
 
     levels = commands.add_parser("levels", help="measure every snapshot of a run (returns, wins, entropy)")
@@ -78,7 +79,7 @@ def run_train(args: argparse.Namespace) -> int:
                        snapshot_every=args.snapshot_every)
     if args.out.exists() and not args.out.is_dir():
         raise ConfigError(f"--out {args.out} is a file; give a directory")
-    train_behaviour(run, _battles(args.task), config)
+    train_behaviour(run, _battles(args.task), config, progress=not args.no_progress)
     print(f"trained {args.task}: {args.out}")
     return 0
 
