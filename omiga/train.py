@@ -24,7 +24,9 @@ from omiga.data.schema import OfflineDataset
 from omiga.errors import ConfigError
 from omiga.methods import get_action_rule
 from omiga.population import NetworkPolicy
+from omiga.progress import StepProgress
 from omiga.results import EvalPoint, MemberResult
+from omiga.scalars import member_label, scalar_rows, write_member_scalars
 from omiga.trainer import PopulationTrainer
 
 __all__ = ["EvalPoint", "MemberResult", "dataset_content_digest", "provenance", "train_population"]
@@ -132,7 +134,8 @@ def _recorded_digest(path: Path) -> object:
         return None
 
 
-def _evaluate(evaluate: EvaluateFn, trainer: PopulationTrainer, curves: list[list[EvalPoint]]) -> None:
+def _evaluate(evaluate: EvaluateFn, trainer: PopulationTrainer, curves: list[list[EvalPoint]],
+              scalars: list[list[dict[str, float]]]) -> None:
     action_rule = get_action_rule(trainer.config.method, config=trainer.config)
     results = evaluate(NetworkPolicy(trainer.nets, action_rule=action_rule), trainer.step)
     if len(results) != len(curves):
@@ -140,6 +143,17 @@ def _evaluate(evaluate: EvaluateFn, trainer: PopulationTrainer, curves: list[lis
     for curve, result in zip(curves, results):
         curve.append(EvalPoint(step=trainer.step, mean_return=float(result.mean_return),
                                win_rate=None if result.win_rate is None else float(result.win_rate)))
+    losses = trainer.last_losses.tolist() if trainer.loss_names else []
+    rows = scalar_rows(step=trainer.step, loss_names=trainer.loss_names, losses=losses,
+                       returns=[c[-1].mean_return for c in curves], win_rates=[c[-1].win_rate for c in curves])
+    for history, row in zip(scalars, rows, strict=True):
+        history.append(row)
+
+
+def _write_scalars(out_dir: Path, trainer: PopulationTrainer, scalars: list[list[dict[str, float]]]) -> None:
+    labels = [member_label(index, method=trainer.config.method, alpha=m.alpha, global_info=m.global_info,
+                           seed=m.seed, dataset=m.dataset) for index, m in enumerate(trainer.members)]
+    write_member_scalars(out_dir, labels=labels, history=scalars)
 
 
 def _member_results(trainer: PopulationTrainer, curves: list[list[EvalPoint]]) -> list[MemberResult]:
@@ -162,14 +176,16 @@ def _member_results(trainer: PopulationTrainer, curves: list[list[EvalPoint]]) -
 def train_population(dataset: OfflineDataset | Sequence[OfflineDataset], *, config: TrainConfig,
                      members: Sequence[MemberConfig],
                      out_dir: Path | None = None, evaluate: EvaluateFn | None = None,
-                     progress: bool = False) -> list[MemberResult]:
+                     progress: bool = False, tensorboard: bool = False) -> list[MemberResult]:
     """Train every member for ``config.steps`` steps; one :class:`MemberResult` per member, in order.
 
     ``dataset`` is one dataset or several of the same shapes; member m trains on ``dataset[members[m].dataset]``
     (a merged population: e.g. the qualities of one task, trained together).
     ``evaluate(policy, step)`` (one result with ``mean_return`` and ``win_rate`` per member) is called every
     ``config.eval_every`` steps and at the end. ``result.json``'s ``timing`` gives this call's seconds of training
-    (checkpoints included) and of evaluation, its steps and the population size.
+    (checkpoints included) and of evaluation, its steps and the population size. ``tensorboard`` (with an
+    ``out_dir``) writes each member's eval and loss scalars at every evaluation step (omiga.scalars);
+    ``progress`` shows a bar on a terminal, else a line every 30 s (omiga.progress).
     """
     if not members:
         raise ConfigError("train_population needs at least one MemberConfig")
@@ -184,28 +200,28 @@ def train_population(dataset: OfflineDataset | Sequence[OfflineDataset], *, conf
         _check_same_dataset(_recorded_digest(Path(out_dir) / RESULT_NAME), digest, Path(out_dir) / RESULT_NAME)
     trainer = PopulationTrainer(dataset, config=config, members=members)
     curves: list[list[EvalPoint]] = [[] for _ in members]
+    scalars: list[list[dict[str, float]]] = [[] for _ in members]
     if state is not None:
         trainer.load_state_dict(state["trainer"])
         curves = [[EvalPoint(**p) for p in curve] for curve in state["eval_curves"]]
+        scalars = [list(rows) for rows in state.get("scalars", scalars)]  # absent in older checkpoints
 
     def save() -> None:
         save_checkpoint({"config": config.to_dict(), "members": [vars(m).copy() for m in members],
                          "dataset_sha256": digest,
                          "trainer": trainer.state_dict(),
-                         "eval_curves": [[vars(p).copy() for p in c] for c in curves]}, checkpoint_path)
+                         "eval_curves": [[vars(p).copy() for p in c] for c in curves],
+                         "scalars": scalars}, checkpoint_path)
 
     clock = {"train_s": 0.0, "eval_s": 0.0, "steps": 0, "members": len(members)}
 
     def timed_evaluate() -> None:
         started = time.perf_counter()
-        _evaluate(evaluate, trainer, curves)
+        _evaluate(evaluate, trainer, curves, scalars)
         clock["eval_s"] += time.perf_counter() - started
 
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=config.steps, initial=trainer.step, desc=f"train M={len(members)}", unit="step")
+    bar = (StepProgress(total=config.steps, initial=trainer.step, desc=f"train M={len(members)}")
+           if progress else None)
     started = time.perf_counter()
     first_step = trainer.step
     while trainer.step < config.steps:
@@ -228,6 +244,8 @@ def train_population(dataset: OfflineDataset | Sequence[OfflineDataset], *, conf
     if checkpoint_path is not None and config.checkpoint_every:
         save()
     results = _member_results(trainer, curves)
+    if out_dir is not None and tensorboard:
+        _write_scalars(Path(out_dir), trainer, scalars)
     if out_dir is not None:
         write_json_atomic({"provenance": provenance(config=config, members=members, dataset=dataset),
                            "members": [r.to_dict() for r in results], "timing": clock}, Path(out_dir) / RESULT_NAME)

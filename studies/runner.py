@@ -186,7 +186,8 @@ def train_points(plan: StudyPlan, points: list[GridPoint], *, study_dir: Path,
 
     config = _train_config(plan, points[0], execution, transitions=transitions)
     members = [_member(point, qualities) for point in points]
-    results = train_population(datasets, config=config, members=members, out_dir=out_dir, evaluate=evaluate)
+    results = train_population(datasets, config=config, members=members, out_dir=out_dir, evaluate=evaluate,
+                               progress=True, tensorboard=True)
     clock = json.loads((out_dir / "result.json").read_text())["timing"]
     timing = {"train_s": clock["train_s"] / len(points), "eval_s": clock["eval_s"] / len(points),
               "steps": clock["steps"]}

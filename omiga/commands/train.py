@@ -94,6 +94,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads (default: torch's choice; 1 is faster on a busy machine)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-tensorboard", action="store_true",
+                        help="no TensorBoard scalars under OUT/tensorboard/ (eval/* and loss/* per member)")
     parser.add_argument("--allow-large", action="store_true",
                         help="allow sizes past the sane limits of omiga.limits (hidden, batch size, members, episodes)")
     parser.set_defaults(func=run)
@@ -170,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: --compile: the first step compiles the {config.method} update "
               "(10-90 s on a 2-core CPU)")
     results = train_population(dataset, config=config, members=members, out_dir=args.out, evaluate=evaluate,
-                               progress=not args.no_progress)
+                               progress=not args.no_progress, tensorboard=not args.no_tensorboard)
     for result in results:
         score = "" if result.final_return is None else f" return={result.final_return:.4g}"
         print(f"alpha={result.alpha:g} seed={result.seed} status={result.status} steps={result.steps}{score}")
