@@ -140,6 +140,7 @@ def open_storage(*, url: str | None, study_dir: Path, workers: int = 1,
 
 
 def dashboard_command(*, url: str | None, study_dir: Path) -> str:
-    """The optuna-dashboard command that shows this storage (password masked)."""
+    """The optuna-dashboard command that shows this storage (password masked) and each trial's result file
+    (studies.artifacts)."""
     target = str(journal_path(study_dir)) if url is None else mask_url(url)
-    return f"optuna-dashboard {target}"
+    return f"optuna-dashboard {target} --artifact-dir {Path(study_dir) / 'artifacts'}"

@@ -18,6 +18,7 @@ from optuna.trial import TrialState
 
 from omiga.masking import mask_secrets
 from omiga.progress import format_duration
+from studies.artifacts import attach_trial_result
 from studies.errors import StudyError
 from studies.execution import CPU_EAGER, Execution
 from studies.grid import GridPoint
@@ -66,11 +67,14 @@ def check_lease(*, lease_s: float, heartbeat_s: float) -> None:
                          "or running trials of live workers would be retried")
 
 
-def _tell(study: optuna.Study, claimed: ClaimedTrial, outcome: RunOutcome, log: Callable[[str], None]) -> None:
+def _tell(study: optuna.Study, claimed: ClaimedTrial, outcome: RunOutcome, log: Callable[[str], None],
+          study_dir: Path) -> None:
     trial = claimed.trial
     try:
-        for key, value in outcome.user_attrs().items():
+        attrs = outcome.user_attrs()
+        for key, value in attrs.items():
             trial.set_user_attr(key, value)
+        attach_trial_result(study_dir, trial, attrs, storage=study._storage, log=log)
         if outcome.status == "ok":
             study.tell(trial, outcome.score)
         else:
@@ -140,7 +144,7 @@ def run_worker(*, study: optuna.Study, plan: StudyPlan, study_dir: Path,
                 _fail_all(study, claimed, traceback.format_exc())
                 raise
         for item, outcome in zip(claimed, outcomes, strict=True):
-            _tell(study, item, outcome, log)
+            _tell(study, item, outcome, log, study_dir)
         scores = [o.score for o in outcomes if o.score is not None]
         summary = f"mean score {sum(scores) / len(scores):.3g}" if scores else "no finite score"
         log(f"  done in {time.monotonic() - started:.0f} s: {summary}, "

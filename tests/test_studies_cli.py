@@ -49,8 +49,10 @@ def test_debug_shows_the_traceback(tmp_path: Path, monkeypatch):
 def test_storage_urls_are_masked_and_drivers_named():
     assert mask_url("postgresql://user:s3cr:et@db.host:5432/omiga") == "postgresql://user:***@db.host:5432/omiga"
     assert mask_url("postgresql://user@host/db") == "postgresql://user@host/db"
-    assert dashboard_command(url="postgresql://u:p@h/d", study_dir=Path("x")) == "optuna-dashboard postgresql://u:***@h/d"
-    assert dashboard_command(url=None, study_dir=Path("results/s")) == "optuna-dashboard results/s/optuna-journal.log"
+    assert dashboard_command(url="postgresql://u:p@h/d", study_dir=Path("x")) == (
+        "optuna-dashboard postgresql://u:***@h/d --artifact-dir x/artifacts")
+    assert dashboard_command(url=None, study_dir=Path("results/s")) == (
+        "optuna-dashboard results/s/optuna-journal.log --artifact-dir results/s/artifacts")
     with pytest.raises(BackendUnavailableError, match=re.escape(
             "storage mysql://u:***@h/db needs a database driver; install it with: pip install mysqlclient")):
         open_storage(url="mysql://u:pw@h/db", study_dir=Path("."))

@@ -78,6 +78,8 @@ def test_run_exports_every_point_once_and_rerun_resumes(tmp_path: Path):
                                      and k in ("task", "quality", "method", "alpha", "mixer", "global_info", "seed")}
                                     ).key: row["score"] for row in frame.to_dict("records")}
     assert by_key == pytest.approx({p.key: closed_form_score(p) for p in points})
+    _assert_each_trial_has_its_result_attached(tmp_path, plan, len(points))
+
     bc = frame[frame["method"] == "bc"]
     assert len(bc) == plan.seeds and bc[["alpha", "mixer", "global_info"]].isna().all().all()
     parquet = pd.read_parquet(csv_path.with_suffix(".parquet"))
@@ -233,3 +235,21 @@ def test_a_study_logs_its_training_rate_evaluation_share_and_stage_times(tmp_pat
     again: list[str] = []  # a rerun trains nothing, and says so
     run_study(plan=plan, storage_url=None, results_dir=tmp_path, log=again.append)
     assert "training: no run trained in this call" in again
+
+
+def _assert_each_trial_has_its_result_attached(results_dir: Path, plan, n_trials: int) -> None:
+    """optuna-dashboard --artifact-dir shows a JSON file per trial; read it back through Optuna's artifact API."""
+    from optuna.artifacts import FileSystemArtifactStore, download_artifact, get_all_artifact_meta
+
+    study_dir = results_dir / plan.study_name
+    study = open_plan_study(plan=plan, storage_url=None, results_dir=results_dir)
+    store = FileSystemArtifactStore(str(study_dir / "artifacts"))
+    trials = [t for t in study.get_trials() if t.state == TrialState.COMPLETE]
+    assert len(trials) == n_trials
+    for trial in trials[:3]:
+        (meta,) = get_all_artifact_meta(trial, storage=study._storage)
+        assert meta.filename == f"trial-{trial.number:05d}.json" and meta.mimetype == "application/json"
+        target = study_dir / f"downloaded-{trial.number}.json"
+        download_artifact(artifact_store=store, file_path=str(target), artifact_id=meta.artifact_id)
+        content = json.loads(target.read_text())
+        assert content["trial"] == trial.number and content["score"] == pytest.approx(trial.value)
