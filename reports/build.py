@@ -112,13 +112,14 @@ def build_report(*, scores: pd.DataFrame | str | Path, out_dir: str | Path,
                  backend_note: str | None = None, bootstrap_reps: int = DEFAULT_BOOTSTRAP_REPS,
                  seed: int = 0, engine: str = DEFAULT_ENGINE, curves: pd.DataFrame | str | Path | None = None,
                  datasets: pd.DataFrame | str | Path | None = None,
-                 provenance: Mapping[str, object] | None = None) -> ReportFiles:
+                 provenance: Mapping[str, object] | None = None, paper_reference: bool = False) -> ReportFiles:
     """Analyse ``scores`` (a table or a .csv/.parquet path) and write the report into ``out_dir``.
 
     ``curves`` is the optional curves table, ``datasets`` the optional datasets summary (docs/interfaces.md);
     ``provenance`` (command, spec, preset, git_sha, ...) is printed on index.html and in provenance.json, with
     the seeds, the analysis settings and package versions added. ``engine`` is analysis.engine's.
-    ``backend_note`` defaults to :func:`default_backend_note` of the table's backends. Raises
+    ``backend_note`` defaults to :func:`default_backend_note` of the table's backends. ``paper_reference``
+    prints the paper's reported scores as reference rows: pass it only for a study on the paper's own data. Raises
     ``analysis.AnalysisError`` subclasses on a bad table or claim, before anything is written. The report is
     built in a staging directory and replaces ``out_dir`` whole (`reports.files.staged_directory`): a failure
     half-way leaves the previous report as it was.
@@ -127,7 +128,8 @@ def build_report(*, scores: pd.DataFrame | str | Path, out_dir: str | Path,
     with staged_directory(out) as staging:
         staged = _write_report(scores=scores, out_dir=staging, claims=claims, study_name=study_name,
                                backend_note=backend_note, bootstrap_reps=bootstrap_reps, seed=seed, engine=engine,
-                               curves=curves, datasets=datasets, provenance=provenance)
+                               curves=curves, datasets=datasets, provenance=provenance,
+                               paper_reference=paper_reference)
     return ReportFiles(out_dir=out, files=tuple(out / path.relative_to(staging) for path in staged.files),
                        analysis_seconds=staged.analysis_seconds)
 
@@ -135,7 +137,7 @@ def build_report(*, scores: pd.DataFrame | str | Path, out_dir: str | Path,
 def _write_report(*, scores: pd.DataFrame | str | Path, out_dir: Path, claims: Sequence[Mapping[str, object]],
                   study_name: str, backend_note: str | None, bootstrap_reps: int, seed: int, engine: str,
                   curves: pd.DataFrame | str | Path | None, datasets: pd.DataFrame | str | Path | None,
-                  provenance: Mapping[str, object] | None) -> ReportFiles:
+                  provenance: Mapping[str, object] | None, paper_reference: bool = False) -> ReportFiles:
     started = time.perf_counter()
     table = load_scores(scores)
     curve_table = load_curves(curves) if curves is not None else None
@@ -151,7 +153,8 @@ def _write_report(*, scores: pd.DataFrame | str | Path, out_dir: Path, claims: S
     convergence = (convergence_summary(curve_table, reps=small_reps, seed=seed)
                    if curve_table is not None else None)
     seconds = time.perf_counter() - started
-    results = results_table(summary=seed_summary(table), estimates=estimates, datasets=dataset_table)
+    results = results_table(summary=seed_summary(table), estimates=estimates, datasets=dataset_table,
+                            paper_reference=paper_reference)
     record = _provenance(table, provenance or {}, reps=bootstrap_reps, seed=seed, engine=engine)
 
     out = Path(out_dir)

@@ -90,6 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
     build.add_argument("--study-name", default=None, help="title of the report (default: the --out folder name)")
     build.add_argument("--backend-note", default=None, help="sentence about the backend (default: derived)")
+    build.add_argument("--paper-reference", action="store_true",
+                       help="print the paper's reported scores as reference rows (only for the paper's own data)")
     build.add_argument("--allow-large", action="store_true",
                        help=f"allow more than {MAX_BOOTSTRAP_REPS} bootstrap replicates")
     add_debug_options(parser)
@@ -108,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                              study_name=args.study_name or args.out.resolve().name,
                              backend_note=args.backend_note, bootstrap_reps=args.reps, seed=args.seed,
                              engine=args.engine, curves=args.curves, datasets=args.datasets,
-                             provenance={"command": shlex.join(["python", "-m", "reports", *(argv or sys.argv[1:])])})
+                             provenance={"command": shlex.join(["python", "-m", "reports", *(argv or sys.argv[1:])])},
+                             paper_reference=args.paper_reference)
         print(f"analysis: {files.analysis_seconds:.1f} s ({args.reps} bootstrap replicates, {args.engine} engine)")
         print(f"wrote {len(files.files)} files; open {files.index}")
         return 0

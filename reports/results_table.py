@@ -7,7 +7,9 @@ one row per configuration label, ordered by method the same way. Each cell holds
 that diverged or failed. Per column and statistic (mean, IQM) the highest point estimate is *best* (bold in
 every renderer) and every other cell whose CI overlaps the best's CI is marked *overlap* (a dagger): the data
 cannot tell it from the best. A column with a single scored cell marks nothing. An optional reference row gives
-the dataset's behaviour return (the datasets summary, docs/interfaces.md). Every column names its backend.
+the dataset's behaviour return (the datasets summary, docs/interfaces.md); with ``paper_reference`` (a study
+on the paper's own, imported, data) the paper's reported mean ± std follow as reference rows, one per method
+the paper reports on any column (reports.paper_numbers). Every column names its backend.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import math
 from dataclasses import dataclass, replace
 
 import pandas as pd
+
+from reports.paper_numbers import paper_scores
 
 __all__ = ["BEST", "OVERLAP", "PAPER_METHODS", "ReferenceCell", "ResultsCell", "ResultsColumn", "ResultsTable",
            "format_number", "results_table"]
@@ -133,6 +137,13 @@ class ResultsTable:
     """Printed name of each row: the paper's method name, or the configuration label."""
     reference: dict[int, ReferenceCell]
     """Behaviour return per column index (empty without a datasets summary)."""
+    paper: tuple[tuple[str, dict[int, tuple[float, float]]], ...] = ()
+    """The paper's rows: (title, column index -> (mean, std)), in the paper's method order; empty unless asked."""
+
+    @property
+    def reference_rows(self) -> int:
+        """How many reference rows (behaviour, then the paper's) precede the study's rows."""
+        return int(bool(self.reference)) + len(self.paper)
 
     def cell(self, group: str, column: int) -> ResultsCell | None:
         """The cell of ``group`` in column index ``column``, or None when that run was never made."""
@@ -179,10 +190,21 @@ def _reference(datasets: pd.DataFrame | None, columns: list[ResultsColumn]) -> d
             for i, c in enumerate(columns) if (key := (c.task, c.quality)) in rows.index}
 
 
+def _paper_rows(columns: list[ResultsColumn]) -> tuple[tuple[str, dict[int, tuple[float, float]]], ...]:
+    scores = [paper_scores(c.task, c.quality) for c in columns]
+    rows = []
+    for method, name in PAPER_METHODS.items():
+        cells = {i: column[method] for i, column in enumerate(scores) if method in column}
+        if cells:
+            rows.append((f"paper: {name}", cells))
+    return tuple(rows)
+
+
 def results_table(*, summary: pd.DataFrame, estimates: pd.DataFrame,
-                  datasets: pd.DataFrame | None = None) -> ResultsTable:
+                  datasets: pd.DataFrame | None = None, paper_reference: bool = False) -> ResultsTable:
     """Assemble the table from :func:`analysis.seed_summary` (with a ``method`` column, or labels taken as
-    methods) and :func:`analysis.interval_estimates`; ``datasets`` is an optional datasets summary."""
+    methods) and :func:`analysis.interval_estimates`; ``datasets`` is an optional datasets summary;
+    ``paper_reference`` adds the paper's rows (only meaningful on the paper's own data)."""
     if "method" not in summary.columns:
         summary = summary.assign(method=summary["group"].str.split(" ").str[0])
     cell_estimates = estimates.set_index(["task", "quality", "group", "metric"])
@@ -216,4 +238,5 @@ def results_table(*, summary: pd.DataFrame, estimates: pd.DataFrame,
                                             iqm_mark=iqm_marks.get(group, ""))
     backends = tuple(sorted(map(str, set(summary["backend"]))))
     return ResultsTable(groups=groups, columns=tuple(columns), cells=cells, backends=backends, row_titles=titles,
-                        reference=_reference(datasets, columns))
+                        reference=_reference(datasets, columns),
+                        paper=_paper_rows(columns) if paper_reference else ())

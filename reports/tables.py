@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from reports.paper_numbers import PAPER_SOURCE
 from reports.results_table import BEST, OVERLAP, ResultsCell, ResultsTable
 
 __all__ = ["latex_escape", "render_html_table", "render_latex_table", "render_markdown_table"]
@@ -59,6 +60,8 @@ def _caption(table: ResultsTable, kind: str, backend_note: str) -> str:
                 f"{DAGGER}: its 95% bootstrap CI of the mean overlaps the best's.")
         if table.reference:
             text += f" {_REFERENCE_TITLE}: the dataset's episode return, mean ± std over its episodes."
+        if table.paper:
+            text += f" paper: rows: {PAPER_SOURCE}; this study ran on the paper's own (imported) data."
     else:
         text = ("IQM [95% stratified bootstrap CI] and the ok runs n per cell (the IQM of 3 or fewer runs is their "
                 f"mean). Bold: the highest IQM of its column; {DAGGER}: its CI overlaps the best's.")
@@ -66,13 +69,16 @@ def _caption(table: ResultsTable, kind: str, backend_note: str) -> str:
 
 
 def _rows(table: ResultsTable, kind: str) -> list[tuple[str, list[tuple[str, str]]]]:
-    """(row title, [(text, mark) per column]) including the behaviour reference row first."""
+    """(row title, [(text, mark) per column]): the reference rows (behaviour, the paper's) first."""
     render = _KINDS[kind][1]
     rows = []
     if table.reference:
         rows.append((_REFERENCE_TITLE, [(f"{ref.mean_std} ({ref.episodes} episodes)" if kind == "iqm"
                                          else ref.mean_std, "") if (ref := table.reference.get(i)) else ("–", "")
                                         for i in range(len(table.columns))]))
+    for title, cells in table.paper:
+        rows.append((title, [(f"{cells[i][0]:.2f} ± {cells[i][1]:.2f}", "") if i in cells else ("–", "")
+                             for i in range(len(table.columns))]))
     for group in table.groups:
         rows.append((table.title(group), [render(table.cell(group, i), table.usual_runs)
                                           for i in range(len(table.columns))]))
@@ -132,7 +138,7 @@ def render_latex_table(table: ResultsTable, *, backend_note: str = "", label: st
         rows = _rows(table, kind)
         for position, (title, cells) in enumerate(rows):
             lines.append(" & ".join([latex_escape(title)] + [_latex_cell(*c) for c in cells]) + r" \\")
-            if position == 0 and table.reference:
+            if position + 1 == table.reference_rows:
                 lines.append(r"\midrule")
         lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
         out.append("\n".join(lines) + "\n")
@@ -153,7 +159,7 @@ def _html_table(table: ResultsTable, kind: str, *, table_id: str, backend_note: 
            "<thead>", f"<tr><th>{html.escape(_first_header(table))}</th>"
            + "".join(f"<th>{html.escape(c.title)}</th>" for c in table.columns) + "</tr>", "</thead>", "<tbody>"]
     for position, (title, cells) in enumerate(_rows(table, kind)):
-        reference = ' class="reference"' if position == 0 and table.reference else ""
+        reference = ' class="reference"' if position < table.reference_rows else ""
         out.append(f"<tr{reference}><th>{html.escape(title)}</th>" + "".join(_html_cell(*c) for c in cells) + "</tr>")
     return out + ["</tbody>", "</table>"]
 

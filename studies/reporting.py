@@ -11,7 +11,7 @@ from studies.errors import StudyError
 from studies.plan import StudyPlan
 from studies.storage import mask_url
 
-__all__ = ["dataset_summary", "render_report", "study_provenance", "verdict_lines"]
+__all__ = ["dataset_summary", "on_papers_data", "render_report", "study_provenance", "verdict_lines"]
 
 
 def _git_sha() -> str:
@@ -51,6 +51,27 @@ def dataset_summary(plan: StudyPlan):
     return pd.DataFrame(rows) if rows else None
 
 
+def on_papers_data(plan: StudyPlan) -> bool:
+    """Whether every dataset of the plan was imported (``datasets import``: the paper's own files, whose
+    ``behavior`` attribute starts "imported from") on a backend other than SMAX: only then are the paper's
+    reported scores comparable, and the report prints them beside the study's."""
+    import h5py
+
+    from studies.runner import dataset_file
+
+    if plan.backend == "smax":
+        return False
+    paths = [dataset_file(plan, quality) for quality in plan.qualities]
+    if not paths or not all(path.is_file() for path in paths):
+        return False
+    for path in paths:
+        with h5py.File(path, "r") as file:
+            behavior = file.attrs.get("behavior", "")
+        if not str(behavior.decode() if isinstance(behavior, bytes) else behavior).startswith("imported from"):
+            return False
+    return True
+
+
 def _has_ok_rows(curves: Path) -> bool:
     """Whether a study's curves.csv exists and holds an ok run's evaluations (failed runs leave none)."""
     import pandas as pd
@@ -76,7 +97,7 @@ def render_report(*, plan: StudyPlan, scores_csv: Path, out_dir: Path) -> Path:
                              study_name=f"{plan.study_name} ({plan.task}, backend {plan.backend})",
                              curves=curves if _has_ok_rows(curves) else None,
                              datasets=datasets if datasets.is_file() else dataset_summary(plan),
-                             provenance=study_provenance(plan))
+                             provenance=study_provenance(plan), paper_reference=on_papers_data(plan))
     except (AnalysisError, ReportWriteError) as error:  # the scores are stored: only the report is to redo
         raise StudyError(f"report of study {plan.study_name} from {scores_csv}: {error} (the trained runs and "
                          f"scores are kept; fix this and rerun the command, or `python -m reports build --scores "

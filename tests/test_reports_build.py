@@ -195,6 +195,25 @@ def test_method_rows_follow_the_papers_order_under_the_behaviour_reference_row(t
     assert '<table id="datasets">' in page and "<td>4.25 ± 1.50</td><td>200</td>" in page
 
 
+def test_on_the_papers_data_the_papers_scores_are_reference_rows(tmp_path) -> None:
+    files = build_report(scores=paper_scores(), out_dir=tmp_path, bootstrap_reps=100, datasets=DATASETS,
+                         paper_reference=True)
+    text = (files.out_dir / "table.md").read_text(encoding="utf-8")
+    means, _ = _markdown_tables(text)
+    titles = [row[0] for row in means[1:]]
+    assert titles[:7] == ["behaviour (dataset)", "paper: BC", "paper: BCQ-MA", "paper: CQL-MA", "paper: ICQ",
+                          "paper: OMAR", "paper: OMIGA"]
+    assert titles[7:] == ["BC", "CQL-MA", "ICQ", "OMIGA"]
+    assert means[7][1:] == ["11.66 ± 1.30", "5.61 ± 0.35"]  # corridor medium / poor, PAPER_NUMBERS.md 1.2
+    assert "as carried in vietbt/ComaDICE analyze.ipynb" in text
+    tex = (files.out_dir / "table.tex").read_text(encoding="utf-8")
+    assert tex.split(r"\midrule")[2].lstrip().startswith("BC &")  # the rule separates references and runs
+    page = (files.out_dir / "table.html").read_text(encoding="utf-8")
+    assert page.count('<tr class="reference">') == 2 * 7
+    plain = build_report(scores=paper_scores(), out_dir=tmp_path / "plain", bootstrap_reps=100, datasets=DATASETS)
+    assert "paper:" not in (plain.out_dir / "table.md").read_text(encoding="utf-8")
+
+
 def test_a_datasets_summary_without_its_columns_is_named(tmp_path) -> None:
     from analysis import ScoresTableError
 

@@ -21,3 +21,26 @@ def test_an_inconclusive_claim_says_how_many_seeds_would_decide_it(tmp_path: Pat
         "inconclusive  omiga beats bc [poor]: iqm difference 0.1 [-0.05, 0.2], n=3; more than 64 seeds per "
         "configuration would decide it",
         "   supported  omiga beats bc: iqm difference 0.1 [0.01, 0.2], n=3"]
+
+
+def test_the_papers_scores_are_printed_only_on_imported_data(tmp_path: Path, monkeypatch) -> None:
+    import dataclasses
+
+    import h5py
+
+    from studies.plan import Overrides, resolve_plan
+    from studies.presets import load_preset
+    from studies.reporting import on_papers_data
+    from studies.runner import build_missing_datasets, dataset_file
+    from studies.spec import load_spec
+
+    monkeypatch.setenv("OMIGA_DATA_DIR", str(tmp_path))
+    plan = resolve_plan(spec=load_spec("headline"), preset=load_preset("smoke"), task="toy_coop",
+                        overrides=Overrides(qualities=("medium",)))
+    assert not on_papers_data(plan)  # no dataset on disk yet
+    build_missing_datasets(plan, log=lambda _: None)
+    assert not on_papers_data(plan)  # built by the suite
+    with h5py.File(dataset_file(plan, "medium"), "a") as file:
+        file.attrs["behavior"] = "imported from corridor_medium.h5 (OMIGA ...)"
+    assert on_papers_data(plan)
+    assert not on_papers_data(dataclasses.replace(plan, backend="smax"))  # SMAX is never the paper's data
