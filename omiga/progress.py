@@ -7,6 +7,7 @@ at most every 30 s (and once at the end), so a long population is never silent f
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from typing import TextIO
@@ -19,7 +20,7 @@ def format_duration(seconds: float) -> str:
     seconds = max(0.0, float(seconds))
     if seconds < 60:
         return f"{seconds:.0f} s"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
         return f"{minutes} min {secs:02d} s"
     hours, minutes = divmod(minutes, 60)
@@ -68,10 +69,10 @@ class StepProgress:
     def _line(self, now: float) -> None:
         self._printed = self.done
         elapsed = now - self._start
-        rate = (self.done - self._start_count) / elapsed if elapsed > 0 else float("nan")
+        rate = (self.done - self._start_count) / elapsed if elapsed > 0 else math.nan
         share = f" ({self.done / self.total:.0%})" if self.total else ""
         eta = (f", ETA {format_duration((self.total - self.done) / rate)}"
-               if rate == rate and rate > 0 and self.done < self.total else "")
-        rate_text = f", {rate:,.1f} {self.unit}/s" if rate == rate else ""
+               if rate > 0 and self.done < self.total else "")  # NaN > 0 is False
+        rate_text = "" if math.isnan(rate) else f", {rate:,.1f} {self.unit}/s"
         print(f"{self.desc}: {self.done:,}/{self.total:,} {self.unit}{share}{rate_text}{eta}", file=self.stream,
               flush=True)

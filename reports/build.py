@@ -45,7 +45,11 @@ from reports.marl_eval import marl_eval_json
 from reports.page import render_index_html
 from reports.plots import plot_alpha_sensitivity, plot_interval_estimates, save_figure
 from reports.results_table import results_table
-from reports.rliable_plots import plot_learning_curves, plot_performance_profiles, plot_probability_of_improvement
+from reports.rliable_plots import (
+    plot_learning_curves,
+    plot_performance_profiles,
+    plot_probability_of_improvement,
+)
 from reports.tables import render_html_table, render_latex_table, render_markdown_table
 from reports.verdicts import render_claims_html, render_claims_markdown
 

@@ -102,7 +102,8 @@ def train_behaviour(run: BehaviourRun, battles: SmaxBattles, config: PPOConfig |
         _snapshot(run, train, header, 0, recent)  # the untrained actor: the lowest skill level
     bar = _progress_bar(run, total_updates * per_update, done * per_update) if progress else None
     if bar is not None:
-        log = lambda line: bar.write(line, file=sys.stderr)  # noqa: E731
+        def log(line: str) -> None:
+            bar.write(line, file=sys.stderr)
     start = time.perf_counter()
     with open(history, "a", newline="") as stream:
         writer = csv.DictWriter(stream, fieldnames=HISTORY_FIELDS)
