@@ -23,10 +23,9 @@ from omiga.config import MemberConfig, TrainConfig
 from omiga.data.schema import OfflineDataset
 from omiga.errors import ConfigError
 from omiga.methods import get_action_rule
+from omiga.monitor import StepProgress, member_label, scalar_rows, write_member_scalars
 from omiga.population import NetworkPolicy
-from omiga.progress import StepProgress
 from omiga.results import EvalPoint, MemberResult
-from omiga.scalars import member_label, scalar_rows, write_member_scalars
 from omiga.trainer import PopulationTrainer
 
 __all__ = ["EvalPoint", "MemberResult", "dataset_content_digest", "provenance", "train_population"]
@@ -184,8 +183,8 @@ def train_population(dataset: OfflineDataset | Sequence[OfflineDataset], *, conf
     ``evaluate(policy, step)`` (one result with ``mean_return`` and ``win_rate`` per member) is called every
     ``config.eval_every`` steps and at the end. ``result.json``'s ``timing`` gives this call's seconds of training
     (checkpoints included) and of evaluation, its steps and the population size. ``tensorboard`` (with an
-    ``out_dir``) writes each member's eval and loss scalars at every evaluation step (omiga.scalars);
-    ``progress`` shows a bar on a terminal, else a line every 30 s (omiga.progress).
+    ``out_dir``) writes each member's eval and loss scalars at every evaluation step, ``progress`` shows a bar
+    on a terminal, else a line every 30 s (both omiga.monitor).
     """
     if not members:
         raise ConfigError("train_population needs at least one MemberConfig")

@@ -17,7 +17,7 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
 from omiga.masking import mask_secrets
-from omiga.progress import format_duration
+from omiga.monitor import format_duration
 from studies.artifacts import attach_trial_result
 from studies.errors import StudyError
 from studies.execution import CPU_EAGER, Execution

@@ -9,7 +9,7 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from omiga.config import MemberConfig, NetworkConfig, TrainConfig
-from omiga.progress import StepProgress, format_duration
+from omiga.monitor.progress import StepProgress, format_duration
 from omiga.train import train_population
 
 CONFIG = TrainConfig(steps=25, batch_size=16, eval_every=10, checkpoint_every=10, mixer="vdn",
