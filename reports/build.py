@@ -111,6 +111,13 @@ def _provenance(table: pd.DataFrame, given: Mapping[str, object], *, reps: int, 
     return {**{k: given[k] for k in given}, "seeds": seeds, "analysis": analysis, "versions": _versions()}
 
 
+def _reference_groups(table: pd.DataFrame) -> list[str]:
+    """Groups of the methods run at a single configuration (BC and other untuned baselines): always plotted."""
+    groups = table.loc[:, ["method", "group"]].drop_duplicates()
+    single = groups.groupby("method")["group"].transform("size") == 1
+    return sorted(map(str, groups.loc[single & (groups["method"] != "omiga"), "group"]))
+
+
 def build_report(*, scores: pd.DataFrame | str | Path, out_dir: str | Path,
                  claims: Sequence[Mapping[str, object]] = (), study_name: str = "study",
                  backend_note: str | None = None, bootstrap_reps: int = DEFAULT_BOOTSTRAP_REPS,
@@ -184,7 +191,7 @@ def _write_report(*, scores: pd.DataFrame | str | Path, out_dir: Path, claims: S
         "performance_profiles": lambda: plot_performance_profiles(profiles),
         "probability_of_improvement": lambda: plot_probability_of_improvement(improvement, estimates=estimates),
         "alpha_sensitivity": lambda: plot_alpha_sensitivity(estimates, configurations=configurations),
-        "learning_curves": lambda: plot_learning_curves(bands),
+        "learning_curves": lambda: plot_learning_curves(bands, keep=_reference_groups(table)),
     }
     shown = [(stem, caption) for stem, caption in FIGURES if stem != "learning_curves" or curve_table is not None]
     for stem, _ in shown:

@@ -11,6 +11,8 @@ Group labels never hold commas (analysis.scores), which rliable's pair labels wo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -37,11 +39,14 @@ def _colors(groups: list[str]) -> dict[str, tuple[float, float, float]]:
     return dict(zip(groups, sns.color_palette("colorblind", n_colors=max(1, len(groups))), strict=False))
 
 
-def _top(values: pd.Series) -> list[str]:
-    """The :data:`MAX_CURVES` groups with the largest ``values`` (ties by name), in name order."""
+def _top(values: pd.Series, keep: Sequence[str] = ()) -> list[str]:
+    """The groups of ``keep`` present in ``values``, then the largest ``values`` (ties by name) up to
+    :data:`MAX_CURVES` in all, in name order."""
     ranked = values.rename_axis("group").reset_index(name="value").sort_values(["value", "group"],
                                                                                ascending=[False, True])
-    return sorted(map(str, ranked["group"].iloc[:MAX_CURVES]))
+    kept = [g for g in map(str, ranked["group"]) if g in set(keep)]
+    rest = [g for g in map(str, ranked["group"]) if g not in set(keep)]
+    return sorted(kept + rest[:max(0, MAX_CURVES - len(kept))])
 
 
 def _legend(ax, shown: int, total: int, title: str):
@@ -117,14 +122,17 @@ def plot_probability_of_improvement(improvement: pd.DataFrame, *, estimates: pd.
     return figure
 
 
-def plot_learning_curves(bands: pd.DataFrame) -> Figure:
-    """IQM over runs against training step with 95% CI bands, one panel per quality (analysis.learning_curve_bands)."""
+def plot_learning_curves(bands: pd.DataFrame, *, keep: Sequence[str] = ()) -> Figure:
+    """IQM over runs against training step with 95% CI bands, one panel per quality (analysis.learning_curve_bands).
+
+    ``keep``: groups always drawn (the baselines' reference rows, e.g. ``bc``), beside the best by final IQM.
+    """
     if bands.empty:
         return empty_figure("no learning curves (the study wrote no curves table)")
     figure, panels = _quality_panels(bands)
     for ax, quality, sub in panels:
         final = sub.sort_values("step").groupby("group", sort=True)["estimate"].last()
-        shown = _top(final)
+        shown = _top(final, keep)
         colors = _colors(shown)
         for group in shown:
             line = sub.loc[sub["group"] == group].sort_values("step")
@@ -133,5 +141,6 @@ def plot_learning_curves(bands: pd.DataFrame) -> Figure:
                 {group: np.stack([line["ci_low"].to_numpy(), line["ci_high"].to_numpy()])}, algorithms=[group],
                 colors=colors, ax=ax, xlabel="training step",
                 ylabel=f"IQM of {sub['value'].iloc[0].replace('_', ' ')}", **_DECORATION)
-        _legend(ax, len(shown), len(final), f"Learning curves ({quality}), by final IQM")
+        _legend(ax, len(shown), len(final), f"Learning curves ({quality}), by final IQM"
+                + (f" (with {', '.join(k for k in keep if k in shown)})" if any(k in shown for k in keep) else ""))
     return figure

@@ -274,3 +274,13 @@ def test_cells_format_mean_std_and_undefined_values() -> None:
     single = ResultsCell(mean=5.0, std=float("nan"), iqm=5.0, ci_low=5.0, ci_high=5.0, n_ok=1, n_diverged=0,
                          n_failed=2)
     assert (single.mean_std, single.iqm_ci, single.runs) == ("5.00 ± –", "5.00 [5.00, 5.00]", "n=1; 2 failed")
+
+
+def test_learning_curves_always_draw_the_baselines_beside_the_best() -> None:
+    from reports.rliable_plots import MAX_CURVES, _top
+
+    final = pd.Series({f"omiga α={i}": float(i) for i in range(12)} | {"bc": -1.0})
+    shown = _top(final, keep=["bc"])
+    assert len(shown) == MAX_CURVES and "bc" in shown
+    assert set(shown) - {"bc"} == {f"omiga α={i}" for i in range(12 - MAX_CURVES + 1, 12)}
+    assert "bc" not in _top(final)
