@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from reports.files import write_atomic
 from reports.rliable_plots import empty_figure
@@ -106,6 +107,7 @@ def plot_dataset_returns(returns: pd.DataFrame, *, bins: int = 30) -> Figure:
         ax.set_title(f"{task} {quality}: {len(episode_returns)} episodes, mean {episode_returns.mean():.3g}",
                      fontsize=9)
         ax.set_ylabel("episodes", fontsize=8)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes[-1, 0].set_xlabel("episode return")
     return figure
 

@@ -51,6 +51,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--behavior", choices=("learned", "scripted-v2"), default=None,
                        help="SMAX tasks: the shipped MAPPO skill levels (learned; the default where the task ships "
                             "them) or the scripted hold/scatter policies of behaviour v2")
+    build.add_argument("--correlation", choices=("independent", "shared"), default=None,
+                       help="SMAX learned behaviour: each agent samples on its own (independent, the default) or the "
+                            "team shares one uniform per step through every agent's inverse CDF (shared: same "
+                            "marginals, correlated actions); the same as the quality suffix @shared")
     options = build.add_argument_group("builder options (MaMuJoCo tasks; other builders refuse them)")
     options.add_argument("--behavior-checkpoint", type=_checkpoint_argument, default=None, metavar="PATH",
                          help="behaviour policy checkpoint (expert / medium), or medium=PATH,expert=PATH for "
@@ -122,8 +126,10 @@ def run_import(args: argparse.Namespace) -> int:
 def run_build(args: argparse.Namespace) -> int:
     """Build a dataset with the task's behaviour policy and print where it went and how long it took."""
     from omiga.limits import check_size
-    from omiga.tasks import build_dataset, dataset_path
+    from omiga.tasks import build_dataset, dataset_path, with_correlation
 
+    if args.correlation is not None:
+        args.quality = with_correlation(args.quality, args.correlation)
     if args.episodes is not None:
         check_size("--episodes", args.episodes, kind="episodes", allow_large=args.allow_large)
     if args.sac_steps is not None:
