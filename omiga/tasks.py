@@ -226,6 +226,11 @@ _TASKS: dict[str, TaskSpec] = {
             "Stand-in for SMAC 2c_vs_64zg: SMAX has no colossus, so 2 stalker slots with SC2 colossus "
             "health, range and radius (splash approximated by 40 single-target damage) fight 64 zerglings "
             "(melee range 2) on an open map with a plateau only the allies can climb. " + _SMAX_NOTE)),
+        *(_smac_task(f"smac_protoss_{n}_vs_{n}", scenario=f"protoss_{n}v{n}", best=20.0, random=0.0, description=(
+            f"{n} vs {n} protoss units, SMACv2-style mix without colossi ({(n + 1) // 2} stalkers and {n // 2} "
+            "zealots a side, fixed), SMAX's open map and default stats: the scaling study's battles (5, 10, 20 a "
+            "side). Normalisation constants are the SMAC scale's 0 and 20, not measured behaviour returns. "
+            + _SMAX_NOTE)) for n in (5, 10, 20)),
         _mamujoco_task("mamujoco_halfcheetah_6x1", scenario="HalfCheetah", agent_conf="6x1",
                        best=6000.0, random=-300.0),
         _mamujoco_task("mamujoco_hopper_3x1", scenario="Hopper", agent_conf="3x1", best=3700.0, random=20.0),

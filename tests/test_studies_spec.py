@@ -102,7 +102,7 @@ def test_unknown_task_in_a_spec_lists_the_known_tasks():
 
 def test_unknown_study_preset_task_and_quality():
     with pytest.raises(StudyError, match=r"^unknown study 'nope'; built-in studies: ablation, alpha, baselines, "
-                                         r"factorisation, global_info, headline, mixer \(or give the path of a .toml spec\)$"):
+                                         r"factorisation, global_info, headline, mixer, scaling \(or give the path of a .toml spec\)$"):
         load_spec("nope")
     with pytest.raises(UnknownNameError, match=r"^unknown preset 'fast'; known presets: paper, quick, smoke$"):
         load_preset("fast")
@@ -235,6 +235,18 @@ def test_the_factorisation_study_crosses_each_quality_with_its_correlated_twin()
     with pytest.raises(StudyError, match="has no dataset quality 'poor@team'"):
         resolve_plan(spec=spec, preset=load_preset("quick"), task="smac_corridor",
                      overrides=Overrides(qualities=("poor@team",)))
+
+
+def test_the_scaling_study_runs_on_5_10_and_20_units_a_side():
+    from omiga.envs.smax_scenarios import get_scenario
+
+    spec = load_spec("scaling")
+    assert spec.tasks == ("smac_protoss_5_vs_5", "smac_protoss_10_vs_10", "smac_protoss_20_vs_20")
+    for task, n in zip(spec.tasks, (5, 10, 20), strict=True):
+        scenario = get_scenario(get_task(task).backend_kwargs["smax"]["scenario"])
+        assert len(scenario.ally_types) == len(scenario.enemy_types) == n
+        assert scenario.ally_types.count(2) == (n + 1) // 2 and scenario.ally_types.count(3) == n // 2
+        assert resolve_plan(spec=spec, preset=load_preset("quick"), task=task).qualities == ("medium", "poor")
 
 
 # Transitions of the paper's SMAC datasets (OG-MARL's cards of the OMIGA data; /work/shared/PAPER_NUMBERS.md).
