@@ -67,9 +67,8 @@ def _level_text(level: object) -> str:
 def describe_interaction(claim: Mapping[str, object]) -> str:
     """"the advantage of method=omiga over method=bc is larger at quality medium than at quality medium@shared"."""
     x, y = claim["levels"]  # type: ignore[misc]
-    factor = claim["factor"]
-    return (f"the advantage of {describe_selector(claim['a'])} over {describe_selector(claim['b'])} is larger at "  # type: ignore[arg-type]
-            f"{factor} {_level_text(x)} than at {factor} {_level_text(y)}")
+    factor, a, b = claim["factor"], describe_selector(claim["a"]), describe_selector(claim["b"])  # type: ignore[arg-type]
+    return f"the advantage of {a} over {b} is larger at {factor} {_level_text(x)} than at {factor} {_level_text(y)}"
 
 
 def _cell(scope: ClaimScope, claim: Mapping[str, object], side: str, level: object) -> tuple[str, pd.DataFrame,

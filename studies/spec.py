@@ -173,9 +173,10 @@ class StudySpec:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (recorded in the Optuna study for provenance and remote workers)."""
+        variants = {"correlations": list(self.correlations)} if self.correlations else {}  # older plans lack it
         return {
             "name": self.name, "description": self.description, "tasks": list(self.tasks),
-            "qualities": list(self.qualities), "correlations": list(self.correlations), "seeds": self.seeds, "steps": self.steps,
+            "qualities": list(self.qualities), **variants, "seeds": self.seeds, "steps": self.steps,
             "eval_episodes": self.eval_episodes, "batch_size": self.batch_size,
             "factors": {key: list(getattr(self.factors, key)) for key in ("method", "alpha", "mixer", "global_info")},
             "claims": [dict(claim) for claim in self.claims],
