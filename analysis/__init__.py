@@ -37,17 +37,20 @@ from analysis.improvement import (
 from analysis.metrics import METRICS
 from analysis.power import PowerConfig, seeds_for_decision
 from analysis.profiles import performance_profiles
+from analysis.scaling import POWER_LAW_COLUMNS, power_law_fit
 from analysis.scores import configuration_label, load_scores, ok_runs
 from analysis.selection import SeedSplit, split_seeds
-from analysis.summary import load_dataset_summary, run_status_counts, seed_summary
+from analysis.summary import load_dataset_returns, load_dataset_summary, run_status_counts, seed_summary
 
 __all__ = [
     "ALL_TASKS", "DEFAULT_BOOTSTRAP_REPS", "DEFAULT_ENGINE", "ENGINES", "ESTIMATE_COLUMNS", "METRICS",
+    "POWER_LAW_COLUMNS",
     "AnalysisError", "ClaimError", "ClaimVerdict", "EstimateConfig", "IntervalEstimate", "PowerConfig",
     "ScoresTableError", "SeedSplit", "best_versus_last", "configuration_label", "convergence_summary",
     "evaluate_claim", "evaluate_claim_rows", "evaluate_claims", "interval_estimates", "last_fraction_flatness",
-    "learning_curve_bands", "load_curves", "load_dataset_summary", "load_scores", "ok_runs",
-    "pairwise_probability_of_improvement", "performance_profiles", "probability_of_improvement",
+    "learning_curve_bands", "load_curves", "load_dataset_returns", "load_dataset_summary", "load_scores",
+    "ok_runs", "pairwise_probability_of_improvement", "performance_profiles", "power_law_fit",
+    "probability_of_improvement",
     "probability_of_improvement_ci", "run_status_counts", "seed_summary", "seeded_global_rng",
     "seeds_for_decision", "sensitivity_table", "split_seeds", "stratified_bootstrap_ci", "validate_claim",
     "verdicts_table",

@@ -17,6 +17,9 @@ than those listed are errors:
 - ``{"kind": "sensitivity", "factor": "alpha", "within": 0.1, "where": SELECTOR}`` — every level of the factor
   (or those in ``"range": [lo, hi]``) scores within ``within`` (relative, one-sided) of the best level; the
   note names the near-best range (analysis.sensitivity).
+- ``{"kind": "interaction", "a": SELECTOR, "b": SELECTOR, "factor": "quality", "levels": [X, Y]}`` — a's
+  advantage over b is larger at level X than at level Y: the CI of the difference of differences
+  (a − b at X) − (a − b at Y) lies above 0 (analysis.interaction; a level may pool several qualities).
 - ``{"kind": "robust", "factor": FACTOR, "within": 0.1, "where": SELECTOR}`` — the older two-sided form of
   ``sensitivity`` over a configuration column, on shared seeds. ``factor = "quality"`` is refused: it tests
   invariance to the data's quality, which nobody claims; use ``beats`` with ``aggregate = "every_quality"``.
@@ -62,6 +65,7 @@ from analysis.claim_scope import (
 )
 from analysis.comparisons import beats_arms, beats_baselines, combine_codes, comparison_arms, judge_pairs
 from analysis.errors import ClaimError
+from analysis.interaction import check_interaction, describe_interaction, judge_interaction, spans_qualities
 from analysis.judgement import VERDICT_NAMES
 from analysis.power import PowerConfig
 from analysis.scores import CONFIG_COLUMNS
@@ -72,9 +76,10 @@ __all__ = ["AGGREGATES", "CLAIM_KINDS", "ROBUST_FACTORS", "ClaimVerdict", "evalu
            "evaluate_claims", "select_runs", "sensitivity_table", "validate_claim", "verdicts_table"]
 
 CLAIM_KINDS = {"beats": {"a"}, "improves": {"a", "b"}, "ranks": {"order"}, "sensitivity": {"factor", "within"},
-               "robust": {"factor", "within"}}
+               "robust": {"factor", "within"}, "interaction": {"a", "b", "factor", "levels"}}
 _OPTIONAL = {"beats": {"baselines", "tune", "select_seeds", "margin", "min_effect"},
              "improves": {"tune", "select_seeds", "margin", "min_effect"},
+             "interaction": {"tune", "select_seeds", "margin"},
              "ranks": {"by", "where", "tune", "select_seeds", "margin", "min_effect"},
              "sensitivity": {"where", "range", "select_seeds"},
              "robust": {"where"}}
@@ -149,6 +154,8 @@ def _check_kind(kind: str, claim: Mapping[str, object]) -> None:
         if isinstance(baselines, str) or not isinstance(baselines, Sequence) or not baselines \
                 or claim["a"]["method"] in baselines:  # type: ignore[index]
             raise ClaimError(f"beats claim baselines={baselines!r}: give a list of other methods, e.g. [\"bc\"]")
+    if kind == "interaction":
+        check_interaction(claim)
     if kind in ("robust", "sensitivity"):
         if claim["factor"] == "quality":
             raise ClaimError(_QUALITY_FACTOR.format(kind=kind))
@@ -231,6 +238,8 @@ def _statement(claim: Mapping[str, object], scope: ClaimScope, *, per_quality: b
     elif kind == "ranks":
         text = f"{claim.get('by', 'method')} ranks " + " > ".join(map(str, claim["order"]))  # type: ignore[arg-type]
         text += _min_effect_text(claim)
+    elif kind == "interaction":
+        text = describe_interaction(claim)
     elif kind == "sensitivity":
         where = describe_selector(claim.get("where", {}))  # type: ignore[arg-type]
         text = f"{where} {claim['factor']} within {float(claim['within']):.0%} of the best {claim['factor']}"  # type: ignore[arg-type]
@@ -261,6 +270,8 @@ def _judge(scope: ClaimScope, claim: Mapping[str, object], scope_name: str) -> t
         return judge_pairs(scope, arms, pairs, kind=kind, margin=margin, min_effect=min_effect), chosen
     if kind == "sensitivity":
         return judge_sensitivity(scope, claim, scope_name)[0], []
+    if kind == "interaction":
+        return judge_interaction(scope, claim)
     return judge_robust(scope, claim), []
 
 
@@ -347,7 +358,7 @@ def evaluate_claim_rows(scores: pd.DataFrame, claim: Mapping[str, object], *,
         return [_cannot(claim, str(claim.get("name") or claim["kind"]), reason)]
     qualities = scope.qualities
     rows = []
-    if len(qualities) > 1:
+    if len(qualities) > 1 and not spans_qualities(claim):
         rows = [_verdict(_fresh(scope.restrict(q), seed), claim, quality=q) for q in qualities]
     if claim.get("aggregate") == "every_quality" and rows:
         return [*rows, _every_quality(rows, _name(claim, scope, None) + _suffix(rows))]

@@ -38,13 +38,24 @@ import statistics
 import time
 from dataclasses import asdict, dataclass
 
-__all__ = ["SHAPES", "BenchRow", "bench_matmul_floor", "bench_population", "bench_reference", "population_trainer",
-           "prepare_process", "steps_per_second", "synthetic_dataset"]
+__all__ = ["DEFAULT_SHAPES", "SHAPES", "BenchRow", "bench_matmul_floor", "bench_population", "bench_reference", "population_trainer",
+           "prepare_process", "smax_shapes", "steps_per_second", "synthetic_dataset"]
+
+def smax_shapes(n_allies: int, n_enemies: int) -> dict[str, int]:
+    """SMAX's unit-list shapes (measured on the corridor and the protoss_<n>v<n> scenarios): 13 features per
+    other unit + 10 own per agent observation, 12 per unit in the world state, 5 moves + one attack per enemy."""
+    units = n_allies + n_enemies
+    return {"n_agents": n_allies, "obs_dim": 13 * (units - 1) + 10, "state_dim": 12 * units,
+            "n_actions": 5 + n_enemies}
+
 
 SHAPES: dict[str, dict[str, int]] = {
     "halfcheetah_6x1": {"n_agents": 6, "obs_dim": 17, "state_dim": 17, "act_dim": 1},
-    "corridor": {"n_agents": 6, "obs_dim": 387, "state_dim": 360, "n_actions": 29},
+    "corridor": smax_shapes(6, 24),
+    **{f"protoss_{n}v{n}": smax_shapes(n, n) for n in (5, 10, 20)},  # benchmarks.agent_scaling
 }
+DEFAULT_SHAPES = ("halfcheetah_6x1", "corridor")
+"""The shape sets timed unless ``--shapes`` names others."""
 REFERENCE_SHAPES = ("halfcheetah_6x1",)
 """Shapes the reference-style implementation runs at (continuous actions)."""
 
@@ -283,7 +294,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="about 1 s per row and one round")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON records")
     parser.add_argument("--members", type=int, nargs="+", default=[1, 4, 16], help="population sizes")
-    parser.add_argument("--shapes", nargs="+", default=list(SHAPES), choices=list(SHAPES),
+    parser.add_argument("--shapes", nargs="+", default=list(DEFAULT_SHAPES), choices=list(SHAPES),
                         help="shape sets of the population rows")
     parser.add_argument("--rounds", type=int, default=None,
                         help="run every row this many times, interleaved, and report medians (default 3; 1 if --quick)")

@@ -19,6 +19,7 @@ from omiga.errors import BackendUnavailableError, ConfigError, UnknownNameError
 
 __all__ = [
     "BACKENDS",
+    "CORRELATIONS",
     "SMAX_BEHAVIORS",
     "SMAX_BEHAVIOR_VERSION",
     "BackendSpec",
@@ -31,7 +32,9 @@ __all__ = [
     "normalized_score",
     "parse_quality",
     "resolve_backend",
+    "split_correlation",
     "task_names",
+    "with_correlation",
 ]
 
 SMAC_QUALITIES = ("good", "medium", "poor")
@@ -140,9 +143,42 @@ SMAX_BEHAVIORS: dict[str, int] = {"learned": 3, "scripted-v2": 2}
 """SMAX behaviour names and the version their cached files carry."""
 
 
+CORRELATIONS = ("independent", "shared")
+"""How a team's agents draw their actions in a built dataset (docs/corridor.md, "Factorised and correlated data"):
+``independent`` — each agent samples its own policy with its own randomness (a factorised behaviour, the
+default: the plain quality name); ``shared`` — one uniform number per team and step drives every agent's
+inverse-CDF draw, so each agent's marginal policy is unchanged but the team's choices are correlated (quality
+``<quality>@shared``)."""
+_CORRELATION_MARK = "@"
+
+
+def split_correlation(quality: str) -> tuple[str, str]:
+    """(base quality, correlation) of a quality name: ``"medium@shared"`` -> ("medium", "shared"),
+    ``"medium"`` -> ("medium", "independent")."""
+    base, mark, correlation = str(quality).partition(_CORRELATION_MARK)
+    if not mark:
+        return base, CORRELATIONS[0]
+    if correlation not in CORRELATIONS[1:]:
+        raise UnknownNameError("correlation", correlation, CORRELATIONS[1:],
+                               plural=f"correlations of a dataset (quality {quality!r}: write e.g. {base}@shared)")
+    return base, correlation
+
+
+def with_correlation(quality: str, correlation: str) -> str:
+    """The quality name of ``quality``'s data drawn with ``correlation`` (the inverse of `split_correlation`)."""
+    base, current = split_correlation(quality)
+    if correlation not in CORRELATIONS:
+        raise UnknownNameError("correlation", correlation, CORRELATIONS)
+    if current != CORRELATIONS[0] and current != correlation:
+        raise ConfigError(f"quality {quality!r} already names correlation {current!r}, not {correlation!r}")
+    return base if correlation == CORRELATIONS[0] else f"{base}{_CORRELATION_MARK}{correlation}"
+
+
 def parse_quality(task: TaskSpec, quality: str) -> tuple[str, ...]:
-    """The parts of a quality: ``"good"`` -> ("good",), a mixture ``"good+poor"`` -> ("good", "poor")."""
-    parts = tuple(quality.split("+")) if isinstance(quality, str) else ()
+    """The parts of a quality: ``"good"`` -> ("good",), a mixture ``"good+poor"`` -> ("good", "poor"); a
+    correlation suffix (``"good+poor@shared"``, `split_correlation`) is checked and left out."""
+    base = split_correlation(quality)[0] if isinstance(quality, str) else None
+    parts = tuple(base.split("+")) if isinstance(base, str) else ()
     if not parts or any(p not in task.qualities for p in parts) or len(set(parts)) != len(parts):
         hint = " (a mixture joins distinct ones with '+', e.g. good+poor)" if "+" in str(quality) else ""
         raise UnknownNameError("quality", quality, task.qualities, plural=f"qualities of task {task.name}{hint}")
@@ -190,6 +226,11 @@ _TASKS: dict[str, TaskSpec] = {
             "Stand-in for SMAC 2c_vs_64zg: SMAX has no colossus, so 2 stalker slots with SC2 colossus "
             "health, range and radius (splash approximated by 40 single-target damage) fight 64 zerglings "
             "(melee range 2) on an open map with a plateau only the allies can climb. " + _SMAX_NOTE)),
+        *(_smac_task(f"smac_protoss_{n}_vs_{n}", scenario=f"protoss_{n}v{n}", best=20.0, random=0.0, description=(
+            f"{n} vs {n} protoss units, SMACv2-style mix without colossi ({(n + 1) // 2} stalkers and {n // 2} "
+            "zealots a side, fixed), SMAX's open map and default stats: the scaling study's battles (5, 10, 20 a "
+            "side). Normalisation constants are the SMAC scale's 0 and 20, not measured behaviour returns. "
+            + _SMAX_NOTE)) for n in (5, 10, 20)),
         _mamujoco_task("mamujoco_halfcheetah_6x1", scenario="HalfCheetah", agent_conf="6x1",
                        best=6000.0, random=-300.0),
         _mamujoco_task("mamujoco_hopper_3x1", scenario="Hopper", agent_conf="3x1", best=3700.0, random=20.0),
@@ -267,11 +308,15 @@ def build_dataset(task: TaskSpec | str, *, quality: str, episodes: int | None, s
 
     ``builder_options`` go to the backend's builder as keyword arguments (MaMuJoCo: ``behavior_checkpoint``,
     ``sac_steps``, ``max_episode_steps``, ...); an option the builder does not take is a ConfigError naming
-    the option, the task and the options it does take. Options set to None are treated as not given.
+    the option, the task and the options it does take. Options set to None are treated as not given. A quality
+    with a correlation suffix (``medium@shared``) passes ``correlation="shared"`` as well (SMAX only).
     """
     spec = get_task(task)
     name = resolve_backend(spec, backend)
     parse_quality(spec, quality)
+    correlation = split_correlation(quality)[1]
+    if correlation != CORRELATIONS[0]:  # a builder without correlated sampling refuses the option below
+        builder_options = {**builder_options, "correlation": correlation}
     builder = BACKENDS[name].builder
     if builder is None:
         raise ConfigError(f"backend {name!r} cannot build datasets; build with the default backend "

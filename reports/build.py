@@ -4,7 +4,8 @@ Files written into ``out_dir`` (each atomically): ``table.md``, ``table.tex``, `
 mean ± std, then IQM [95% CI] and n), ``claims.md``, ``estimates.csv`` (task, quality, group, metric,
 estimate, ci_low, ci_high, n_runs; ``task == "all"`` rows are across tasks on normalised scores),
 ``claims.csv``, ``probability_of_improvement.csv``, ``marl_eval.json`` (reports.marl_eval); when a curves table
-is given ``learning_curves.csv`` and ``convergence.md`` / ``convergence.csv`` (reports.convergence); the
+is given ``learning_curves.csv`` and ``convergence.md`` / ``convergence.csv`` (reports.convergence);
+``datasets.csv`` (the datasets summary with its coverage diagnostics, when given); the
 figures of :data:`FIGURES` as PNG and PDF, ``provenance.json`` and ``index.html``. Probability of improvement,
 performance profiles and learning-curve bands use a tenth of ``bootstrap_reps`` (at least 500): they are drawn,
 not tabulated to two digits. The same inputs and seed give byte-identical files (the statistics engine seeds
@@ -32,6 +33,7 @@ from analysis import (
     interval_estimates,
     learning_curve_bands,
     load_curves,
+    load_dataset_returns,
     load_dataset_summary,
     load_scores,
     pairwise_probability_of_improvement,
@@ -43,7 +45,7 @@ from reports.convergence import render_convergence_html, render_convergence_mark
 from reports.files import staged_directory, write_text_atomic
 from reports.marl_eval import marl_eval_json
 from reports.page import render_index_html
-from reports.plots import plot_alpha_sensitivity, plot_interval_estimates, save_figure
+from reports.plots import plot_alpha_sensitivity, plot_dataset_returns, plot_interval_estimates, save_figure
 from reports.results_table import results_table
 from reports.rliable_plots import (
     plot_learning_curves,
@@ -70,6 +72,8 @@ FIGURES = (
                              "(the configurations with the largest area under the profile)"),
     ("probability_of_improvement", "Probability of improvement of the best configuration P(X > Y) with 95% CIs"),
     ("alpha_sensitivity", "OMIGA: IQM across tasks against α with 95% CIs"),
+    ("dataset_returns", ("Episode returns of each dataset (behaviour policy), one histogram per quality; dashed: "
+                         "the mean")),
 )
 _VERSIONED = ("rliable", "arch", "numpy", "scipy", "pandas", "matplotlib", "optuna", "torch")
 
@@ -123,15 +127,17 @@ def build_report(*, scores: pd.DataFrame | str | Path, out_dir: str | Path,
                  backend_note: str | None = None, bootstrap_reps: int = DEFAULT_BOOTSTRAP_REPS,
                  seed: int = 0, engine: str = DEFAULT_ENGINE, curves: pd.DataFrame | str | Path | None = None,
                  datasets: pd.DataFrame | str | Path | None = None,
+                 dataset_returns: pd.DataFrame | str | Path | None = None,
                  provenance: Mapping[str, object] | None = None, paper_reference: bool = False) -> ReportFiles:
     """Analyse ``scores`` (a table or a .csv/.parquet path) and write the report into ``out_dir``.
 
-    ``curves`` is the optional curves table, ``datasets`` the optional datasets summary (docs/interfaces.md);
+    ``curves`` is the optional curves table, ``datasets`` the optional datasets summary and ``dataset_returns``
+    the optional per-episode returns of the datasets (the return histograms; docs/interfaces.md);
     ``provenance`` (command, spec, preset, git_sha, ...) is printed on index.html and in provenance.json, with
     the seeds, the analysis settings and package versions added. ``engine`` is analysis.engine's.
     ``backend_note`` defaults to :func:`default_backend_note` of the table's backends. ``paper_reference``
-    prints the paper's reported scores as reference rows: pass it only for a study on the paper's own data. Raises
-    ``analysis.AnalysisError`` subclasses on a bad table or claim, before anything is written. The report is
+    prints the paper's reported scores as reference rows: pass it only for a study on the paper's own data.
+    Raises ``analysis.AnalysisError`` subclasses on a bad table or claim, before anything is written. The report is
     built in a staging directory and replaces ``out_dir`` whole (`reports.files.staged_directory`): a failure
     half-way leaves the previous report as it was.
     """
@@ -139,8 +145,8 @@ def build_report(*, scores: pd.DataFrame | str | Path, out_dir: str | Path,
     with staged_directory(out) as staging:
         staged = _write_report(scores=scores, out_dir=staging, claims=claims, study_name=study_name,
                                backend_note=backend_note, bootstrap_reps=bootstrap_reps, seed=seed, engine=engine,
-                               curves=curves, datasets=datasets, provenance=provenance,
-                               paper_reference=paper_reference)
+                               curves=curves, datasets=datasets, dataset_returns=dataset_returns,
+                               provenance=provenance, paper_reference=paper_reference)
     return ReportFiles(out_dir=out, files=tuple(out / path.relative_to(staging) for path in staged.files),
                        analysis_seconds=staged.analysis_seconds)
 
@@ -148,11 +154,13 @@ def build_report(*, scores: pd.DataFrame | str | Path, out_dir: str | Path,
 def _write_report(*, scores: pd.DataFrame | str | Path, out_dir: Path, claims: Sequence[Mapping[str, object]],
                   study_name: str, backend_note: str | None, bootstrap_reps: int, seed: int, engine: str,
                   curves: pd.DataFrame | str | Path | None, datasets: pd.DataFrame | str | Path | None,
+                  dataset_returns: pd.DataFrame | str | Path | None,
                   provenance: Mapping[str, object] | None, paper_reference: bool = False) -> ReportFiles:
     started = time.perf_counter()
     table = load_scores(scores)
     curve_table = load_curves(curves) if curves is not None else None
     dataset_table = load_dataset_summary(datasets) if datasets is not None else None
+    returns_table = load_dataset_returns(dataset_returns) if dataset_returns is not None else None
     note = default_backend_note(list(table["backend"])) if backend_note is None else backend_note
     verdicts = verdicts_table(evaluate_claims(table, claims, reps=bootstrap_reps, seed=seed))
     estimates = interval_estimates(table, config=EstimateConfig(reps=bootstrap_reps, seed=seed, engine=engine))
@@ -185,6 +193,8 @@ def _write_report(*, scores: pd.DataFrame | str | Path, out_dir: Path, claims: S
         written.append(write_text_atomic(out / "learning_curves.csv", bands.to_csv(index=False)))
         written.append(write_text_atomic(out / "convergence.csv", convergence.to_csv(index=False)))
         written.append(write_text_atomic(out / "convergence.md", render_convergence_markdown(convergence)))
+    if dataset_table is not None:
+        written.append(write_text_atomic(out / "datasets.csv", dataset_table.to_csv(index=False)))
     configurations = table.loc[:, ["group", "method", "alpha", "mixer", "global_info"]]
     figures = {
         "interval_estimates": lambda: plot_interval_estimates(estimates),
@@ -192,8 +202,10 @@ def _write_report(*, scores: pd.DataFrame | str | Path, out_dir: Path, claims: S
         "probability_of_improvement": lambda: plot_probability_of_improvement(improvement, estimates=estimates),
         "alpha_sensitivity": lambda: plot_alpha_sensitivity(estimates, configurations=configurations),
         "learning_curves": lambda: plot_learning_curves(bands, keep=_reference_groups(table)),
+        "dataset_returns": lambda: plot_dataset_returns(returns_table),
     }
-    shown = [(stem, caption) for stem, caption in FIGURES if stem != "learning_curves" or curve_table is not None]
+    optional = {"learning_curves": curve_table, "dataset_returns": returns_table}
+    shown = [(stem, caption) for stem, caption in FIGURES if optional.get(stem, table) is not None]
     for stem, _ in shown:
         written += save_figure(figures[stem](), out / stem)
     page = render_index_html(study_name=study_name, backend_note=note, results_table_html=results_html,

@@ -83,7 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--out", type=Path, required=True, help="directory to write the report into")
     build.add_argument("--claims", type=Path, help="TOML file with [[claims]] tables (see analysis.claims)")
     build.add_argument("--curves", type=Path, help="curves table (.csv or .parquet): adds learning curves")
-    build.add_argument("--datasets", type=Path, help="datasets summary (.csv): adds the behaviour-return row")
+    build.add_argument("--datasets", type=Path, help="datasets summary (.csv): adds the behaviour-return row and "
+                                                      "the coverage diagnostics")
+    build.add_argument("--dataset-returns", type=Path, help="episode returns of the datasets (.csv: task, quality, "
+                                                             "return): adds the return histograms")
     build.add_argument("--reps", type=int, default=DEFAULT_BOOTSTRAP_REPS, help="bootstrap replicates")
     build.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
                        help="statistics engine: rliable.library itself, or the vectorised path with its numbers")
@@ -110,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              study_name=args.study_name or args.out.resolve().name,
                              backend_note=args.backend_note, bootstrap_reps=args.reps, seed=args.seed,
                              engine=args.engine, curves=args.curves, datasets=args.datasets,
+                             dataset_returns=args.dataset_returns,
                              provenance={"command": shlex.join(["python", "-m", "reports", *(argv or sys.argv[1:])])},
                              paper_reference=args.paper_reference)
         print(f"analysis: {files.analysis_seconds:.1f} s ({args.reps} bootstrap replicates, {args.engine} engine)")

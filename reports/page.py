@@ -42,15 +42,31 @@ window.addEventListener("load", function () {
 """
 
 
+_DIAGNOSTICS = (("return_min", "return min"), ("return_median", "median"), ("return_max", "max"),
+                ("episodes_per_start", "episodes per start"), ("action_coverage", "actions covered"),
+                ("state_action_coverage", "per state cell"), ("action_entropy", "H(a_i | cell) nats"),
+                ("action_mi", "I(a_i; a_j | cell) nats"), ("action_mi_excess", "above permuted"))
+
+
 def _datasets_html(datasets: pd.DataFrame | None) -> str:
     if datasets is None or datasets.empty:
         return '<p id="datasets">No datasets summary was given for this report.</p>'
+    extra = [(column, title) for column, title in _DIAGNOSTICS if column in datasets.columns]
+
+    def cell(value: float) -> str:
+        return "–" if pd.isna(value) else f"{value:.3g}"
+
     rows = "".join(f"<tr><td>{html.escape(str(r.task))}</td><td>{html.escape(str(r.quality))}</td>"
                    f"<td>{format_number(r.behaviour_return_mean)} ± {format_number(r.behaviour_return_std)}</td>"
-                   f"<td>{int(r.episodes)}</td></tr>" for r in datasets.itertuples(index=False))
+                   f"<td>{int(r.episodes)}</td>" + "".join(f"<td>{cell(getattr(r, c))}</td>" for c, _ in extra)
+                   + "</tr>" for r in datasets.itertuples(index=False))
+    heads = "".join(f"<th>{html.escape(title)}</th>" for _, title in extra)
+    note = (" and coverage diagnostics (omiga.data.coverage: states grouped by a fixed sign hash; mutual "
+            "information between agents' actions, plug-in, and its excess over a within-cell permutation)"
+            if extra else "")
     return ('<table id="datasets"><caption>Behaviour (dataset) return: mean ± std over the dataset\'s episodes'
-            "</caption><thead><tr><th>task</th><th>quality</th><th>behaviour return</th><th>episodes</th></tr>"
-            f"</thead><tbody>{rows}</tbody></table>")
+            f"{note}</caption><thead><tr><th>task</th><th>quality</th><th>behaviour return</th><th>episodes</th>"
+            f"{heads}</tr></thead><tbody>{rows}</tbody></table>")
 
 
 def _value_text(value: object) -> str:

@@ -2,6 +2,8 @@
 
 - :func:`plot_interval_estimates`: IQM, mean, median and optimality gap across tasks (normalised) with CIs.
 - :func:`plot_alpha_sensitivity`: OMIGA's IQM and CI against α (log x), one line per mixer / global_info.
+- :func:`plot_dataset_returns`: the histogram of each dataset's episode returns (as OG-MARL's data cards show
+  them), one panel per task × quality on a shared x axis.
 One panel row per dataset quality. rliable.plot_utils draws the others (reports.rliable_plots); its
 ``plot_interval_estimates`` makes its own pyplot figure, so this one is ours. :func:`save_figure` writes PNG
 and PDF atomically, without timestamps, so two builds give identical files.
@@ -14,11 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from reports.files import write_atomic
 from reports.rliable_plots import empty_figure
 
-__all__ = ["plot_alpha_sensitivity", "plot_interval_estimates", "save_figure"]
+__all__ = ["plot_alpha_sensitivity", "plot_dataset_returns", "plot_interval_estimates", "save_figure"]
 
 _METRIC_TITLES = {"iqm": "IQM", "mean": "Mean", "median": "Median", "optimality_gap": "Optimality gap"}
 
@@ -84,6 +87,28 @@ def plot_alpha_sensitivity(estimates: pd.DataFrame, *, configurations: pd.DataFr
         ax.set_ylabel(f"{_METRIC_TITLES.get(metric, metric)} (normalised)")
         ax.set_title(f"{method} α sensitivity ({quality})", fontsize=10)
         ax.legend(fontsize=7)
+    return figure
+
+
+def plot_dataset_returns(returns: pd.DataFrame, *, bins: int = 30) -> Figure:
+    """Histogram of the episode returns of each task × quality (rows of a dataset returns table), with the mean
+    as a dashed line; one panel per dataset, the same bin edges in every panel."""
+    if returns.empty:
+        return _empty("no dataset returns")
+    datasets = list(returns.groupby(["task", "quality"], sort=True))
+    values = returns["return"].to_numpy(float)
+    edges = np.linspace(values.min(), values.max() if values.max() > values.min() else values.min() + 1, bins + 1)
+    figure = Figure(figsize=(6, 1.8 * len(datasets) + 0.6), layout="constrained")
+    axes = figure.subplots(len(datasets), 1, squeeze=False, sharex=True)
+    for k, (ax, ((task, quality), rows)) in enumerate(zip(axes[:, 0], datasets, strict=True)):
+        episode_returns = rows["return"].to_numpy(float)
+        ax.hist(episode_returns, bins=edges, color=f"C{k % 10}", alpha=0.8)
+        ax.axvline(episode_returns.mean(), color="black", linestyle="--", linewidth=1)
+        ax.set_title(f"{task} {quality}: {len(episode_returns)} episodes, mean {episode_returns.mean():.3g}",
+                     fontsize=9)
+        ax.set_ylabel("episodes", fontsize=8)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[-1, 0].set_xlabel("episode return")
     return figure
 
 

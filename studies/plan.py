@@ -150,9 +150,10 @@ def resolve_plan(*, spec: StudySpec, preset: Preset, task: str, overrides: Overr
         if preset.max_qualities is not None:
             qualities = qualities[:preset.max_qualities]
     for quality in qualities:
-        if quality not in task_spec.qualities:
+        if _base_quality(quality) not in task_spec.qualities:
             raise StudyError(f"task {task_spec.name} has no dataset quality {quality!r}; its qualities: "
                              f"{', '.join(task_spec.qualities)} (fix --qualities or the spec's qualities)")
+    qualities = _with_correlations(qualities, spec.correlations)
     kind = task_spec.action_kind
     if not any(kind in METHOD_ACTION_KINDS.get(method, (kind,)) for method in spec.factors.method):
         raise StudyError(f"study {spec.name!r}: none of its methods ({', '.join(spec.factors.method)}) supports "
@@ -179,6 +180,27 @@ def resolve_plan(*, spec: StudySpec, preset: Preset, task: str, overrides: Overr
         hidden=preset.hidden, dataset_episodes=preset.dataset_episodes,
         population_size=preset.population_size, checkpoint_every=min(checkpoint_every, steps), epochs=epochs,
         eval_points=preset.eval_points, overrides=given)
+
+
+def _base_quality(quality: str) -> str | None:
+    """The base quality of a quality name (``medium@shared`` -> ``medium``), None when its suffix is unknown."""
+    from omiga.errors import UnknownNameError
+    from omiga.tasks import split_correlation
+
+    try:
+        return split_correlation(quality)[0]
+    except UnknownNameError:
+        return None
+
+
+def _with_correlations(qualities: tuple[str, ...], correlations: tuple[str, ...]) -> tuple[str, ...]:
+    """Each quality crossed with the spec's dataset correlations (a quality that names one is kept as it is)."""
+    from omiga.tasks import with_correlation
+
+    if not correlations:
+        return tuple(qualities)
+    crossed = [q if "@" in q else with_correlation(q, c) for q in qualities for c in correlations]
+    return tuple(dict.fromkeys(crossed))
 
 
 def check_plan_sizes(plan: StudyPlan, *, allow_large: bool = False) -> None:

@@ -7,11 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from studies.errors import StudyError
 from studies.plan import StudyPlan
 from studies.storage import mask_url
 
-__all__ = ["dataset_summary", "on_papers_data", "render_report", "study_provenance", "verdict_lines"]
+__all__ = ["dataset_summary", "on_papers_data", "render_report", "study_provenance", "verdict_lines",
+           "write_dataset_tables"]
 
 
 def _git_sha() -> str:
@@ -32,23 +35,50 @@ def study_provenance(plan: StudyPlan) -> dict[str, object]:
 
 
 def dataset_summary(plan: StudyPlan):
-    """The datasets summary (docs/interfaces.md) of the plan's datasets on disk, from their attributes only
-    (no arrays read); None when none exists."""
-    import h5py
+    """(datasets summary, dataset returns) of the plan's datasets on disk (docs/interfaces.md): per quality the
+    behaviour return and episodes from the file's attributes plus the coverage diagnostics of
+    `omiga.data.coverage` (observations are not read), and one row per episode with its return; (None, None)
+    when no dataset exists."""
     import pandas as pd
 
+    from omiga.data.coverage import coverage_diagnostics
+    from omiga.data.io import read_dataset_file
     from studies.runner import dataset_file
 
-    rows = []
+    rows, returns = [], []
+    fields = ("state", "actions", "avail_actions", "rewards", "terminals", "truncations")
     for quality in plan.qualities:
         path = dataset_file(plan, quality)
         if not path.is_file():
             continue
-        with h5py.File(path, "r") as file:
-            attrs = dict(file.attrs)
+        arrays, attrs = read_dataset_file(path, fields=fields)
+        diagnostics = coverage_diagnostics(**{name: arrays.get(name) for name in fields}).to_dict()
         rows.append({"task": plan.task, "quality": quality, "behaviour_return_mean": float(attrs["return_mean"]),
-                     "behaviour_return_std": float(attrs["return_std"]), "episodes": int(attrs["n_episodes"])})
-    return pd.DataFrame(rows) if rows else None
+                     "behaviour_return_std": float(attrs["return_std"]), "episodes": int(attrs["n_episodes"]),
+                     **{key: value for key, value in diagnostics.items()
+                        if key not in ("episodes", "return_mean", "return_std")}})
+        ends = np.flatnonzero(arrays["terminals"] | arrays["truncations"])
+        episode_returns = np.add.reduceat(arrays["rewards"].astype(np.float64), np.r_[0, ends[:-1] + 1])
+        returns += [{"task": plan.task, "quality": quality, "return": float(r)} for r in episode_returns]
+    if not rows:
+        return None, None
+    return pd.DataFrame(rows), pd.DataFrame(returns)
+
+
+def write_dataset_tables(plan: StudyPlan, *, out_dir: Path) -> tuple[Path | None, Path | None]:
+    """Write ``datasets.csv`` and ``dataset_returns.csv`` (`dataset_summary`) into ``out_dir`` atomically, unless
+    both exist already (datasets are fixed for a study); return their paths, (None, None) without datasets."""
+    from omiga.atomic import write_atomic
+
+    summary_csv, returns_csv = Path(out_dir) / "datasets.csv", Path(out_dir) / "dataset_returns.csv"
+    if summary_csv.is_file() and returns_csv.is_file():
+        return summary_csv, returns_csv
+    summary, returns = dataset_summary(plan)
+    if summary is None:
+        return None, None
+    write_atomic(summary_csv, lambda tmp: summary.to_csv(tmp, index=False))
+    write_atomic(returns_csv, lambda tmp: returns.to_csv(tmp, index=False))
+    return summary_csv, returns_csv
 
 
 def on_papers_data(plan: StudyPlan) -> bool:
@@ -82,21 +112,23 @@ def _has_ok_rows(curves: Path) -> bool:
 def render_report(*, plan: StudyPlan, scores_csv: Path, out_dir: Path) -> Path:
     """Analyse ``scores_csv`` against the plan's claims, write the report into ``out_dir``; return index.html.
 
-    ``curves.csv`` beside the scores table (docs/interfaces.md) is used when it exists; the datasets summary is
-    ``datasets.csv`` beside it when that exists, else read from the plan's dataset files.
+    ``curves.csv`` beside the scores table (docs/interfaces.md) is used when it exists; the datasets summary and
+    the dataset returns are ``datasets.csv`` and ``dataset_returns.csv`` beside it, written from the plan's
+    dataset files when they are missing (`write_dataset_tables`).
     """
     from analysis import AnalysisError
     from reports.build import build_report
     from reports.files import ReportWriteError
 
     beside = Path(scores_csv).parent
-    curves, datasets = beside / "curves.csv", beside / "datasets.csv"
+    curves = beside / "curves.csv"
+    datasets, dataset_returns = write_dataset_tables(plan, out_dir=beside)
     try:
         files = build_report(scores=Path(scores_csv), out_dir=Path(out_dir),
                              claims=[dict(c) for c in plan.spec.claims],
                              study_name=f"{plan.study_name} ({plan.task}, backend {plan.backend})",
                              curves=curves if _has_ok_rows(curves) else None,
-                             datasets=datasets if datasets.is_file() else dataset_summary(plan),
+                             datasets=datasets, dataset_returns=dataset_returns,
                              provenance=study_provenance(plan), paper_reference=on_papers_data(plan))
     except (AnalysisError, ReportWriteError) as error:  # the scores are stored: only the report is to redo
         raise StudyError(f"report of study {plan.study_name} from {scores_csv}: {error} (the trained runs and "

@@ -17,7 +17,7 @@ from typing import Any
 
 from omiga.config import METHOD_NAMES, MIXER_NAMES
 from omiga.errors import UnknownNameError
-from omiga.tasks import get_task
+from omiga.tasks import CORRELATIONS, get_task
 from studies.errors import StudyError
 
 __all__ = [
@@ -125,6 +125,9 @@ class StudySpec:
     """Default tasks (``--task`` overrides); empty: ``--task`` is required."""
     qualities: tuple[str, ...] = ()
     """Dataset qualities; empty: every quality the task has."""
+    correlations: tuple[str, ...] = ()
+    """Dataset variants crossed with every quality (`omiga.tasks.CORRELATIONS`): ``independent`` (the quality's
+    own factorised data) and ``shared`` (``<quality>@shared``, the team's correlated draws); empty: independent."""
     factors: Factors = field(default_factory=Factors)
     """Levels of method, α, mixer and global_info."""
     seeds: int = 5
@@ -151,12 +154,18 @@ class StudySpec:
                 raise StudyError(f"{where}: {name} must be an integer >= 1, got {value!r}")
         if not isinstance(self.description, str):
             raise StudyError(f"{where}: description must be a string, got {self.description!r}")
-        for key in ("tasks", "qualities"):
+        for key in ("tasks", "qualities", "correlations"):
             for item in getattr(self, key):
                 if not isinstance(item, str):
                     raise StudyError(f"{where}: {key} must be a list of names (strings), got {item!r}")
         for task in self.tasks:
             get_task(task)  # UnknownNameError listing the known tasks
+        for correlation in self.correlations:
+            if correlation not in CORRELATIONS:
+                raise StudyError(f"{where}: correlations must be among {', '.join(CORRELATIONS)}, got "
+                                 f"{correlation!r}")
+        if len(set(self.correlations)) != len(self.correlations):
+            raise StudyError(f"{where}: correlations repeats a level: {list(self.correlations)}")
         for claim in self.claims:
             if not isinstance(claim, Mapping) or not isinstance(claim.get("kind"), str):
                 raise StudyError(f"{where}: each [[claims]] entry needs a string 'kind', got {claim!r}")
@@ -164,9 +173,10 @@ class StudySpec:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (recorded in the Optuna study for provenance and remote workers)."""
+        variants = {"correlations": list(self.correlations)} if self.correlations else {}  # older plans lack it
         return {
             "name": self.name, "description": self.description, "tasks": list(self.tasks),
-            "qualities": list(self.qualities), "seeds": self.seeds, "steps": self.steps,
+            "qualities": list(self.qualities), **variants, "seeds": self.seeds, "steps": self.steps,
             "eval_episodes": self.eval_episodes, "batch_size": self.batch_size,
             "factors": {key: list(getattr(self.factors, key)) for key in ("method", "alpha", "mixer", "global_info")},
             "claims": [dict(claim) for claim in self.claims],
@@ -197,7 +207,7 @@ def _with_select_seeds(claims: list[Any], select_seeds: object) -> tuple[Any, ..
                  else claim for claim in claims)
 
 
-_SPEC_KEYS = ("name", "description", "tasks", "qualities", "factors", "seeds", "steps", "eval_episodes",
+_SPEC_KEYS = ("name", "description", "tasks", "qualities", "correlations", "factors", "seeds", "steps", "eval_episodes",
               "batch_size", "select_seeds", "claims")
 
 
@@ -207,7 +217,7 @@ def parse_spec(values: Mapping[str, Any], *, name: str) -> StudySpec:
     reject_unknown_keys(where, values, _SPEC_KEYS)
     if values.get("name", name) != name:
         raise StudyError(f"{where}: name = {values['name']!r} differs from the file name; make them equal")
-    for key in ("tasks", "qualities"):
+    for key in ("tasks", "qualities", "correlations"):
         if not isinstance(values.get(key, []), list):
             raise StudyError(f"{where}: {key} must be a list of names, got {values[key]!r}")
     factors = values.get("factors", {})
@@ -220,6 +230,7 @@ def parse_spec(values: Mapping[str, Any], *, name: str) -> StudySpec:
                if key in values}
     select_seeds = values.get("select_seeds")
     return StudySpec(name=name, tasks=tuple(values.get("tasks", ())), qualities=tuple(values.get("qualities", ())),
+                     correlations=tuple(values.get("correlations", ())),
                      factors=Factors.from_toml(factors, where=where),
                      select_seeds=tuple(select_seeds) if isinstance(select_seeds, list) else select_seeds,
                      claims=_with_select_seeds(claims, select_seeds), **scalars)

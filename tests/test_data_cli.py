@@ -27,6 +27,8 @@ def test_info_of_a_valid_dataset(main, discrete_dataset_file, capsys):
     assert "avail_actions [31, 3, 5] bool" in out
     assert "task           synthetic" in out and "backend        synthetic\n" in out
     assert "steps 31, episodes 6 (length min 3 / mean 5.2 / max 8; 5 terminal, 1 truncated)" in out
+    assert "coverage: 100.0% of the available (agent, action) pairs taken" in out
+    assert "1 episodes per distinct start" in out and "I(a_i; a_j | cell)" in out
     assert out.rstrip().endswith("validation: OK")
 
 
@@ -120,7 +122,7 @@ def test_builder_options_a_task_does_not_take_are_refused(main, tmp_path, capfd)
             "--sac-steps", "200", "--out", str(tmp_path / "x.h5")]
     assert main(argv) == 2
     assert capfd.readouterr().err == ("error: option --sac-steps (sac_steps) does not apply to task "
-                                      "'smac_corridor': its smax dataset builder takes only behavior\n")
+                                      "'smac_corridor': its smax dataset builder takes only behavior, correlation\n")
     assert not (tmp_path / "x.h5").exists()
 
 

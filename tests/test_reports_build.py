@@ -184,8 +184,15 @@ DATASETS = pd.DataFrame({"task": ["smac_corridor", "smac_corridor"], "quality": 
                          "episodes": [200, 200]})
 
 
+DIAGNOSTICS = DATASETS.assign(return_median=[11.0, 4.0], action_coverage=[0.75, 0.5],
+                              action_mi=[0.0123, float("nan")])
+RETURNS = pd.DataFrame({"task": "smac_corridor", "quality": ["medium"] * 3 + ["poor"] * 2,
+                        "return": [10.0, 11.5, 13.0, 4.0, 4.5]})
+
+
 def test_method_rows_follow_the_papers_order_under_the_behaviour_reference_row(tmp_path) -> None:
-    files = build_report(scores=paper_scores(), out_dir=tmp_path, bootstrap_reps=100, datasets=DATASETS)
+    files = build_report(scores=paper_scores(), out_dir=tmp_path, bootstrap_reps=100, datasets=DIAGNOSTICS,
+                         dataset_returns=RETURNS)
     means, iqms = _markdown_tables((files.out_dir / "table.md").read_text(encoding="utf-8"))
     assert means[0] == ["method", "smac_corridor medium (smax)", "smac_corridor poor (smax)"]
     assert [row[0] for row in means[1:]] == ["behaviour (dataset)", "BC", "CQL-MA", "ICQ", "OMIGA"]
@@ -193,6 +200,20 @@ def test_method_rows_follow_the_papers_order_under_the_behaviour_reference_row(t
     assert iqms[1][1] == "11.5 ± 2.00 (200 episodes)"
     page = files.index.read_text(encoding="utf-8")
     assert '<table id="datasets">' in page and "<td>4.25 ± 1.50</td><td>200</td>" in page
+    # the coverage diagnostics and the return histograms (an undefined measure prints as a dash)
+    assert "<th>actions covered</th>" in page and "<td>0.75</td><td>0.0123</td>" in page
+    assert "<td>0.5</td><td>–</td>" in page
+    assert 'src="dataset_returns.png"' in page and (files.out_dir / "dataset_returns.pdf").is_file()
+    assert list(pd.read_csv(files.out_dir / "datasets.csv")["action_coverage"]) == [0.75, 0.5]
+
+
+def test_bad_diagnostics_or_returns_are_named(tmp_path) -> None:
+    from analysis import ScoresTableError
+
+    with pytest.raises(ScoresTableError, match="non-numeric or infinite value"):
+        build_report(scores=paper_scores(), out_dir=tmp_path / "bad", datasets=DIAGNOSTICS.assign(action_mi="x"))
+    with pytest.raises(ScoresTableError, match="dataset returns table lacks column\\(s\\) return"):
+        build_report(scores=paper_scores(), out_dir=tmp_path / "bad", dataset_returns=RETURNS.drop(columns="return"))
 
 
 def test_on_the_papers_data_the_papers_scores_are_reference_rows(tmp_path) -> None:

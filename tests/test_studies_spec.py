@@ -63,7 +63,10 @@ def _spec(**changes):
 
 @pytest.mark.parametrize(("changes", "message"), [
     ({"sedes": 3}, ("study spec 'custom': unknown key sedes; valid keys: name, description, tasks, qualities, "
-                    "factors, seeds, steps, eval_episodes, batch_size, select_seeds, claims")),
+                    "correlations, factors, seeds, steps, eval_episodes, batch_size, select_seeds, claims")),
+    ({"correlations": ["shared", "team"]},
+     "study spec 'custom': correlations must be among independent, shared, got 'team'"),
+    ({"correlations": ["shared", "shared"]}, "study spec 'custom': correlations repeats a level: ['shared', 'shared']"),
     ({"factors": {"alpha": [], "method": ["omiga"]}},
      "study spec 'custom': factors.alpha is empty, so the grid is empty; give at least one level"),
     ({"factors": {"alpha": [0.0]}}, "study spec 'custom': factors.alpha levels must be finite numbers > 0, got 0.0"),
@@ -99,7 +102,7 @@ def test_unknown_task_in_a_spec_lists_the_known_tasks():
 
 def test_unknown_study_preset_task_and_quality():
     with pytest.raises(StudyError, match=r"^unknown study 'nope'; built-in studies: ablation, alpha, baselines, "
-                                         r"global_info, headline, mixer \(or give the path of a .toml spec\)$"):
+                                         r"factorisation, global_info, headline, mixer, scaling \(or give the path of a .toml spec\)$"):
         load_spec("nope")
     with pytest.raises(UnknownNameError, match=r"^unknown preset 'fast'; known presets: paper, quick, smoke$"):
         load_preset("fast")
@@ -217,6 +220,34 @@ def test_the_headline_study_asks_the_papers_questions():
     assert [c["kind"] for c in spec.claims] == ["beats", "improves", "sensitivity"]
     assert spec.claims[1]["tune"] == ["alpha"] and all(c["select_seeds"] == 0.4 for c in spec.claims)
     assert spec.claims[0]["min_effect"] == 0.1 and spec.claims[0]["aggregate"] == "every_quality"
+
+
+def test_the_factorisation_study_crosses_each_quality_with_its_correlated_twin():
+    spec = load_spec("factorisation")
+    assert spec.correlations == ("independent", "shared") and spec.factors.global_info == (True,)
+    assert [c["kind"] for c in spec.claims] == ["interaction", "beats"]
+    for preset in ("smoke", "quick", "paper"):
+        plan = resolve_plan(spec=spec, preset=load_preset(preset), task="smac_corridor")
+        assert plan.qualities == ("medium", "medium@shared"), preset
+    plan = resolve_plan(spec=spec, preset=load_preset("quick"), task="smac_corridor",
+                        overrides=Overrides(qualities=("poor", "good@shared")))
+    assert plan.qualities == ("poor", "poor@shared", "good@shared")  # a named correlation is kept as it is
+    assert StudyPlan.from_dict(plan.to_dict()) == plan
+    with pytest.raises(StudyError, match="has no dataset quality 'poor@team'"):
+        resolve_plan(spec=spec, preset=load_preset("quick"), task="smac_corridor",
+                     overrides=Overrides(qualities=("poor@team",)))
+
+
+def test_the_scaling_study_runs_on_5_10_and_20_units_a_side():
+    from omiga.envs.smax_scenarios import get_scenario
+
+    spec = load_spec("scaling")
+    assert spec.tasks == ("smac_protoss_5_vs_5", "smac_protoss_10_vs_10", "smac_protoss_20_vs_20")
+    for task, n in zip(spec.tasks, (5, 10, 20), strict=True):
+        scenario = get_scenario(get_task(task).backend_kwargs["smax"]["scenario"])
+        assert len(scenario.ally_types) == len(scenario.enemy_types) == n
+        assert scenario.ally_types.count(2) == (n + 1) // 2 and scenario.ally_types.count(3) == n // 2
+        assert resolve_plan(spec=spec, preset=load_preset("quick"), task=task).qualities == ("medium", "poor")
 
 
 # Transitions of the paper's SMAC datasets (OG-MARL's cards of the OMIGA data; /work/shared/PAPER_NUMBERS.md).

@@ -11,7 +11,8 @@ from omiga.cli import main
 from omiga.errors import BackendUnavailableError, ConfigError, UnknownNameError
 
 EXPECTED = {"smac_corridor", "smac_5m_vs_6m", "smac_6h_vs_8z", "smac_2c_vs_64zg", "mamujoco_halfcheetah_6x1",
-            "mamujoco_hopper_3x1", "mamujoco_ant_2x4", "toy_coop"}
+            "mamujoco_hopper_3x1", "mamujoco_ant_2x4", "toy_coop", "smac_protoss_5_vs_5", "smac_protoss_10_vs_10",
+            "smac_protoss_20_vs_20"}
 
 
 def test_registry_holds_the_paper_tasks_and_toy():

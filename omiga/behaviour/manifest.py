@@ -78,10 +78,13 @@ class BehaviourManifest:
         low, high = self._quality(quality)["band"]
         return (-_bound(None) if low is None else float(low), _bound(high))
 
-    def describe(self, quality: str) -> str:
-        """One line for the dataset's ``behavior`` attribute."""
+    def describe(self, quality: str, *, correlation: str = "independent") -> str:
+        """One line for the dataset's ``behavior`` attribute (``correlation``: how the team samples)."""
+        from dataclasses import replace
+
         low, high = self.band(quality)
-        return (f"smax-behavior-v3 {self.policy(quality).describe()}; episodes kept with return in "
+        policy = replace(self.policy(quality), correlation=correlation)
+        return (f"smax-behavior-v3 {policy.describe()}; episodes kept with return in "
                 f"[{low:g}, {high:g}); trained by `{self.provenance.get('command', '?')}`")
 
 

@@ -6,6 +6,15 @@ architecture), and it writes a `describe()` line into each dataset. It holds one
 (skill levels); each episode draws one level from its episode key, and every step samples the action from that
 actor's masked categorical distribution (not argmax), as MADT's data were recorded. Policies are frozen and
 hashable (their checkpoint paths and digests).
+
+How a team's agents sample (``correlation``, `omiga.tasks.CORRELATIONS`):
+
+- ``independent`` (factorised): agent i draws a_i ~ π_i(· | o_i) with its own randomness, so given the
+  observations µ_tot(a | o) = Π_i π_i(a_i | o_i), the assumption under OMIGA's global-to-local equivalence.
+- ``shared`` (correlated): one u ~ U[0, 1) per team and step, and every agent takes the inverse CDF of its own
+  policy at that u: a_i = min{k : Σ_{j ≤ k} π_i(j | o_i) > u} (`shared_inverse_cdf_actions`). Each agent's
+  marginal is exactly π_i(· | o_i) (u is uniform), but the team's actions are comonotone in the action order, a
+  coupling that is as correlated as one shared draw can make them: µ_tot ≠ Π_i π_i.
 """
 
 from __future__ import annotations
@@ -25,7 +34,10 @@ from omiga.envs.smax import N_MOVE_ACTIONS, STOP_ACTION
 from omiga.envs.smax_scenarios import SmaxScenario
 from omiga.errors import ConfigError, DatasetError
 
-__all__ = ["LearnedPolicy", "file_digest", "load_actor", "team_act"]
+__all__ = ["LearnedPolicy", "file_digest", "load_actor", "shared_inverse_cdf_actions", "team_act"]
+
+CORRELATIONS = ("independent", "shared")
+"""The team's sampling schemes (module docstring; the registry's `omiga.tasks.CORRELATIONS`)."""
 
 
 def file_digest(path: Path) -> str:
@@ -66,8 +78,13 @@ class LearnedPolicy:
     """Probability of each level per episode (default: equal)."""
     label: str = ""
     """Names of the levels for the dataset's ``behavior`` attribute."""
+    correlation: str = "independent"
+    """How the team samples: ``independent`` (each agent on its own) or ``shared`` (one uniform per team and
+    step through every agent's inverse CDF; module docstring)."""
 
     def __post_init__(self) -> None:
+        if self.correlation not in CORRELATIONS:
+            raise ConfigError(f"correlation {self.correlation!r} must be one of {', '.join(CORRELATIONS)}")
         if not self.checkpoints or len(self.digests) != len(self.checkpoints):
             raise ConfigError("a learned policy needs at least one checkpoint and one digest per checkpoint")
         if self.weights is not None and (len(self.weights) != len(self.checkpoints)
@@ -77,8 +94,11 @@ class LearnedPolicy:
     def describe(self) -> str:
         """One line for the dataset's ``behavior`` attribute."""
         levels = ", ".join(f"{Path(c).name} (sha256 {d})" for c, d in zip(self.checkpoints, self.digests))
+        sampling = ("each agent independently" if self.correlation == "independent" else
+                    "by the whole team from one shared uniform per step through each agent's inverse CDF "
+                    "(correlation shared: same marginals, correlated actions)")
         return (f"learned MAPPO actors ({self.label or 'skill levels'}): {levels}; one level per episode "
-                f"(weights {self.weights or 'equal'}), actions sampled from the masked policy")
+                f"(weights {self.weights or 'equal'}), actions sampled from the masked policy {sampling}")
 
     def arrays(self, scenario: SmaxScenario) -> tuple[dict, jax.Array]:
         """(the levels' actor parameters stacked on a leading level axis, each level's probability)."""
@@ -93,20 +113,34 @@ class LearnedPolicy:
     def program(self, scenario: SmaxScenario):
         """(act over E battles, its arrays) for `omiga.data.build_smax.policy_program`."""
         hidden = load_actor(self.checkpoints[0], self.digests[0], scenario)[0].hidden
-        return team_act(N_MOVE_ACTIONS + len(scenario.enemy_types), hidden), self.arrays(scenario)
+        n_actions = N_MOVE_ACTIONS + len(scenario.enemy_types)
+        return team_act(n_actions, hidden, self.correlation), self.arrays(scenario)
+
+
+def shared_inverse_cdf_actions(logits: jax.Array, u: jax.Array) -> jax.Array:
+    """a_i = min{k : CDF_i(k) > u · CDF_i(A − 1)} for every agent's masked logits [..., N, A] and one u [...]
+    in [0, 1) shared by the team (scaling by the total keeps the draw inside the support under rounding)."""
+    cdf = jnp.cumsum(jax.nn.softmax(logits, axis=-1), axis=-1)
+    threshold = u[..., None, None] * cdf[..., -1:]
+    return jnp.argmax(cdf > threshold, axis=-1)
 
 
 @cache
-def team_act(n_actions: int, hidden: int):
+def team_act(n_actions: int, hidden: int, correlation: str = "independent"):
     """Actions [E, N] of E teams from (obs, avail, step keys [E], episode keys [E], (params, probabilities)):
-    each episode's key draws its skill level, each step's key samples that level's masked policy."""
+    each episode's key draws its skill level, each step's key samples that level's masked policy, every agent on
+    its own (``independent``) or all through one shared uniform (``shared``, `shared_inverse_cdf_actions`)."""
     actor = Actor(n_actions=n_actions, hidden=hidden)
 
     def one_team(obs, avail, key, episode_key, arrays):
         params, probabilities = arrays
         level = jax.random.choice(jax.random.fold_in(episode_key, 1), probabilities.shape[0], p=probabilities)
         level_params = jax.tree.map(lambda leaf: leaf[level], params)
-        action = jax.random.categorical(key, actor.apply(level_params, obs, avail))
+        logits = actor.apply(level_params, obs, avail)
+        if correlation == "shared":
+            action = shared_inverse_cdf_actions(logits, jax.random.uniform(key))
+        else:
+            action = jax.random.categorical(key, logits)
         alive = avail.sum(-1) > 1
         return jnp.where(alive, action, STOP_ACTION).astype(jnp.int32)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from omiga.data.coverage import STATE_BITS, dataset_coverage
 from omiga.data.io import dataset_digest, load_dataset, read_dataset_file
 from omiga.data.schema import ARRAY_FIELDS, OfflineDataset, legacy_backend
 from omiga.data.task_fit import check_dataset_fits_task
@@ -50,6 +51,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--behavior", choices=("learned", "scripted-v2"), default=None,
                        help="SMAX tasks: the shipped MAPPO skill levels (learned; the default where the task ships "
                             "them) or the scripted hold/scatter policies of behaviour v2")
+    build.add_argument("--correlation", choices=("independent", "shared"), default=None,
+                       help="SMAX learned behaviour: each agent samples on its own (independent, the default) or the "
+                            "team shares one uniform per step through every agent's inverse CDF (shared: same "
+                            "marginals, correlated actions); the same as the quality suffix @shared")
     options = build.add_argument_group("builder options (MaMuJoCo tasks; other builders refuse them)")
     options.add_argument("--behavior-checkpoint", type=_checkpoint_argument, default=None, metavar="PATH",
                          help="behaviour policy checkpoint (expert / medium), or medium=PATH,expert=PATH for "
@@ -121,8 +126,10 @@ def run_import(args: argparse.Namespace) -> int:
 def run_build(args: argparse.Namespace) -> int:
     """Build a dataset with the task's behaviour policy and print where it went and how long it took."""
     from omiga.limits import check_size
-    from omiga.tasks import build_dataset, dataset_path
+    from omiga.tasks import build_dataset, dataset_path, with_correlation
 
+    if args.correlation is not None:
+        args.quality = with_correlation(args.quality, args.correlation)
     if args.episodes is not None:
         check_size("--episodes", args.episodes, kind="episodes", allow_large=args.allow_large)
     if args.sac_steps is not None:
@@ -156,6 +163,23 @@ def _checkpoint_argument(value: str) -> Path | dict[str, Path]:
     return roles
 
 
+def _diagnostics(dataset: OfflineDataset) -> str:
+    """The coverage diagnostics (omiga.data.coverage) as a few lines."""
+    d = dataset_coverage(dataset)
+    quantiles = " / ".join(f"{q:.4g}" for q in (d.return_q10, d.return_q25, d.return_median, d.return_q75,
+                                                  d.return_q90))
+    lines = [f"return quantiles 10/25/50/75/90%: {quantiles}",
+             (f"starts: {d.episodes_per_start:.3g} episodes per distinct start; {d.state_cells} of "
+              f"{2 ** STATE_BITS} state cells visited (sign hash of a fixed random projection, omiga.data.coverage)")]
+    if dataset.discrete:
+        lines.append(f"coverage: {d.action_coverage:.1%} of the available (agent, action) pairs taken; "
+                     f"{d.state_action_coverage:.1%} per state cell")
+        lines.append(f"behaviour: action entropy H(a_i | cell) {d.action_entropy:.3f} nats; mutual information "
+                     f"I(a_i; a_j | cell) {d.action_mi:.4f} nats (plug-in), {d.action_mi_excess:.4f} above its "
+                     "within-cell permutation")
+    return "\n".join(lines)
+
+
 def _summary(dataset: OfflineDataset) -> str:
     lengths = dataset.episode_ends - dataset.episode_starts + 1
     returns = dataset.episode_returns
@@ -164,5 +188,6 @@ def _summary(dataset: OfflineDataset) -> str:
         f"(length min {lengths.min()} / mean {lengths.mean():.1f} / max {lengths.max()}; "
         f"{int(dataset.terminals.sum())} terminal, {int(dataset.truncations.sum())} truncated)\n"
         f"return mean {returns.mean():.4g} ± {returns.std():.4g} (std), min {returns.min():.4g}, "
-        f"max {returns.max():.4g}, median {np.median(returns):.4g}"
+        f"max {returns.max():.4g}, median {np.median(returns):.4g}\n"
+        + _diagnostics(dataset)
     )

@@ -14,6 +14,7 @@ of vmapped environments.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache, partial
 from pathlib import Path
 
@@ -36,17 +37,23 @@ CHUNK_EPISODES = 200
 
 
 def build_smax_dataset(*, task: str, quality: str, episodes: int, seed: int, path: Path,
-                       behavior: str | None = None) -> Path:
+                       behavior: str | None = None, correlation: str = "independent") -> Path:
     """Roll out ``quality``'s behaviour for ``episodes`` battles of ``task``'s SMAX scenario; write ``path``.
 
     ``behavior``: ``learned`` (the task's shipped MAPPO skill levels; the default where it has them) or
     ``scripted-v2`` (the hold/scatter scripts; the default elsewhere). A quality ``a+b`` (e.g. ``good+poor``) is
     the union of the two qualities' datasets, half of the episodes each (the first part gets the odd one).
+    ``correlation``: how the team samples (`omiga.behaviour.policy`; learned behaviour only); it must match the
+    quality's suffix (``medium@shared`` is ``medium`` drawn with ``correlation="shared"``).
     """
     from omiga.behaviour.manifest import default_behavior, load_manifest
-    from omiga.tasks import get_task
+    from omiga.tasks import get_task, split_correlation
 
     spec = get_task(task)
+    quality_name, (quality, named) = quality, split_correlation(quality)
+    if named != correlation:
+        raise ConfigError(f"quality {quality_name!r} names correlation {named!r} but correlation={correlation!r} "
+                          f"was asked for; name the dataset {quality}@{correlation} (or drop the option)")
     battles = task_battles(spec.name)
     if episodes < 1:
         raise ConfigError(f"episodes must be >= 1, got {episodes}")
@@ -56,11 +63,14 @@ def build_smax_dataset(*, task: str, quality: str, episodes: int, seed: int, pat
     pieces, descriptions = [], []
     for index, (part, count) in enumerate(zip(parts, counts)):
         part_seed = seed + 1000 * index  # a mixture's parts roll out different battles
+        if behavior != "learned" and correlation != "independent":
+            raise ConfigError(f"correlation {correlation!r} needs the learned behaviour (sampled policies); the "
+                              f"{behavior} scripts draw one strategy per team already: drop @{correlation}")
         if behavior == "learned":
             manifest = load_manifest(spec.name)
-            policy, band = manifest.policy(part), manifest.band(part)
+            policy, band = replace(manifest.policy(part), correlation=correlation), manifest.band(part)
             pieces.append(rollout_band_episodes(battles, policy, episodes=count, seed=part_seed, band=band))
-            descriptions.append(f"{part}: {manifest.describe(part)}")
+            descriptions.append(f"{part}: {manifest.describe(part, correlation=correlation)}")
         elif behavior == "scripted-v2":
             policy = behavior_policy(part)
             pieces.append(rollout_smax_episodes(battles, policy, episodes=count, seed=part_seed))
@@ -69,7 +79,7 @@ def build_smax_dataset(*, task: str, quality: str, episodes: int, seed: int, pat
             raise ConfigError(f"behavior {behavior!r} is not one of learned, scripted-v2")
     arrays = {name: np.concatenate([piece[name] for piece in pieces]) for name in pieces[0]}
     behavior = f"{'; '.join(descriptions)}; SMAX scenario {battles.scenario.name}"
-    dataset = OfflineDataset.from_arrays(**arrays, task=spec.name, quality=quality, source="built",
+    dataset = OfflineDataset.from_arrays(**arrays, task=spec.name, quality=quality_name, source="built",
                                          behavior=behavior, seed=seed, backend="smax")
     return save_dataset(dataset, path)
 

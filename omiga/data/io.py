@@ -44,8 +44,9 @@ def save_dataset(dataset: OfflineDataset, path: str | os.PathLike[str]) -> Path:
     return write_atomic(path, write)
 
 
-def read_dataset_file(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, object]]:
-    """The raw arrays and attributes of an HDF5 dataset file, without validation.
+def read_dataset_file(path: str | os.PathLike[str], *,
+                      fields: tuple[str, ...] = ARRAY_FIELDS) -> tuple[dict[str, np.ndarray], dict[str, object]]:
+    """The raw arrays (those of ``fields`` the file has) and attributes of an HDF5 dataset file, without validation.
 
     Raises DatasetError when the file is missing, not HDF5, truncated or otherwise unreadable.
     """
@@ -58,7 +59,7 @@ def read_dataset_file(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarra
                      directory_fix=f"pass the .h5 file itself (e.g. one of {inside or 'the .h5 files inside it'})")
     try:
         with h5py.File(path, "r") as file:
-            arrays = {name: file[name][()] for name in ARRAY_FIELDS if name in file}
+            arrays = {name: file[name][()] for name in fields if name in file}
             attrs = {key: _python_value(value) for key, value in file.attrs.items()}
     except (OSError, KeyError, ValueError, TypeError, RuntimeError) as error:
         raise DatasetError(

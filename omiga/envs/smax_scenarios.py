@@ -14,7 +14,8 @@ import numpy as np
 from omiga.envs.corridor import WalkableLayout, cliff_layout, corridor_layout, open_layout
 from omiga.errors import ConfigError, UnknownNameError
 
-__all__ = ["SCENARIOS", "SMAX_DEFAULT_STATS", "SmaxScenario", "UnitStats", "get_scenario"]
+__all__ = ["SCALING_SIZES", "SCENARIOS", "SMAX_DEFAULT_STATS", "SmaxScenario", "UnitStats", "get_scenario",
+           "protoss_mix"]
 
 ZEALOT, ZERGLING, STALKER = 3, 4, 2
 
@@ -108,6 +109,15 @@ _COLOSSUS_STATS = {STALKER: UnitStats(velocity=3.15, attack=40.0, attack_range=7
                    ZERGLING: UnitStats(velocity=4.13, attack=4.0, attack_range=2.0, sight_range=8.0,
                                        radius=0.375, health=35.0, cooldown=0.5)}
 
+def protoss_mix(n_units: int) -> tuple[int, ...]:
+    """SMACv2's protoss mix without the colossus SMAX lacks: ⌈n/2⌉ stalkers and ⌊n/2⌋ zealots (SMACv2 draws
+    stalker 45%, zealot 45%, colossus 10% per unit; here the mix is fixed, the same every episode and side)."""
+    return (STALKER,) * ((n_units + 1) // 2) + (ZEALOT,) * (n_units // 2)
+
+
+SCALING_SIZES = (5, 10, 20)
+"""Units per side of the scaling scenarios ``protoss_<n>v<n>`` (the scaling study, docs/studies.md)."""
+
 SCENARIOS: dict[str, SmaxScenario] = {
     s.name: s
     for s in (
@@ -117,6 +127,8 @@ SCENARIOS: dict[str, SmaxScenario] = {
         SmaxScenario("6h_vs_8z", ally_types=(5,) * 6, enemy_types=(ZEALOT,) * 8, layout=open_layout()),
         SmaxScenario("2c_vs_64zg", ally_types=(STALKER,) * 2, enemy_types=(ZERGLING,) * 64,
                      layout=cliff_layout(), stat_overrides=_COLOSSUS_STATS),
+        *(SmaxScenario(f"protoss_{n}v{n}", ally_types=protoss_mix(n), enemy_types=protoss_mix(n),
+                       layout=open_layout()) for n in SCALING_SIZES),
     )
 }
 
