@@ -89,6 +89,13 @@ def test_without_a_terminal_progress_is_a_line_every_interval():
     ]
 
 
+def test_member_labels_name_only_the_settings_the_method_reads():
+    from omiga.monitor import member_label
+
+    assert member_label(3, method="omiga", alpha=0.3, global_info=True, seed=2, dataset=1) == "m003-omiga-a0.3-global-s2-d1"
+    assert member_label(0, method="bc", alpha=1.0, global_info=True, seed=0, dataset=0) == "m000-bc-s0-d0"
+
+
 @pytest.mark.parametrize(("seconds", "text"), [(0.4, "0 s"), (59, "59 s"), (65, "1 min 05 s"),
                                                (3720, "1 h 02 min")])
 def test_durations_read_as_people_write_them(seconds, text):

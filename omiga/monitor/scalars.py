@@ -22,9 +22,10 @@ TENSORBOARD_DIR = "tensorboard"
 
 
 def member_label(index: int, *, method: str, alpha: float, global_info: bool, seed: int, dataset: int) -> str:
-    """A member's run name, e.g. ``m003-omiga-a0.3-global-s2-d1`` (index first, so names sort as members do)."""
-    info = "global" if global_info else "local"
-    return f"m{index:03d}-{method}-a{alpha:g}-{info}-s{seed}-d{dataset}"
+    """A member's run name, e.g. ``m003-omiga-a0.3-global-s2-d1`` or ``m000-bc-s0-d0`` (index first, so names
+    sort as members do; α and global information only for OMIGA, which alone reads them from MemberConfig)."""
+    settings = f"-a{alpha:g}-{'global' if global_info else 'local'}" if method == "omiga" else ""
+    return f"m{index:03d}-{method}{settings}-s{seed}-d{dataset}"
 
 
 def scalar_rows(*, step: int, loss_names: Sequence[str], losses: Sequence[Sequence[float]],
