@@ -1,6 +1,8 @@
 """Study specs: TOML files under ``studies/specs/`` validated into frozen dataclasses.
 
-A spec names the factors of a study and their levels (method, α, mixer, global_info), the seeds, the
+A spec names the factors of a study and their levels (method, α, mixer, global_info), each baseline's grid
+over its own hyperparameters (``[methods.<name>]`` tables: option name -> list of levels, e.g.
+``[methods.cql] alpha = [0.3, 1.0, 3.0]``; the options of :mod:`omiga.methods.options`), the seeds, the
 training length and the claims handed to analysis (validated against analysis's schema when the spec loads, so
 an outdated claim fails with analysis's migration message before any training). Presets (``studies/presets.py``) scale a spec; the
 spec's own ``steps`` and ``seeds`` are the paper-scale values.
@@ -8,6 +10,7 @@ spec's own ``steps`` and ``seeds`` are the paper-scale values.
 
 from __future__ import annotations
 
+import itertools
 import math
 import tomllib
 from collections.abc import Mapping
@@ -17,6 +20,7 @@ from typing import Any
 
 from omiga.config import METHOD_NAMES, MIXER_NAMES
 from omiga.errors import UnknownNameError
+from omiga.methods.options import method_options, option_applies, option_kind
 from omiga.tasks import get_task
 from studies.errors import StudyError
 
@@ -24,6 +28,7 @@ __all__ = [
     "OMIGA_ONLY_FACTORS",
     "SPEC_DIR",
     "Factors",
+    "MethodGrid",
     "StudySpec",
     "load_spec",
     "parse_spec",
@@ -113,6 +118,99 @@ class Factors:
         return cls(**{key: _levels(where, key, value) for key, value in values.items()}, where=where)
 
 
+ACTION_KIND_TABLES = ("discrete", "continuous")
+"""Sub-tables of ``[methods.<name>]`` whose options apply only to tasks of that action kind."""
+
+OptionLevels = tuple[tuple[str, tuple[float, ...]], ...]
+
+
+@dataclass(frozen=True)
+class MethodGrid:
+    """One method's grid per action kind: each listed option crossed with the others (defaults for the rest)."""
+
+    method: str
+    """The method (a baseline with options; OMIGA's α is ``factors.alpha``)."""
+    discrete: OptionLevels
+    """(option name, its levels) pairs swept on discrete tasks, in the spec's order."""
+    continuous: OptionLevels
+    """The same on continuous tasks."""
+
+    def options(self, *, discrete: bool) -> OptionLevels:
+        """The options swept on a task of that action kind."""
+        return self.discrete if discrete else self.continuous
+
+    def settings(self, *, discrete: bool) -> list[tuple[tuple[str, float], ...]]:
+        """Every combination of the options' levels on that action kind, as ``method_options`` pairs."""
+        options = self.options(discrete=discrete)
+        names = [name for name, _ in options]
+        return [tuple(zip(names, values)) for values in itertools.product(*(levels for _, levels in options))]
+
+    def to_toml(self) -> dict[str, Any]:
+        """The table this grid parses from, per action kind (``from_toml`` inverts it)."""
+        return {kind: {name: list(levels) for name, levels in getattr(self, kind)} for kind in ACTION_KIND_TABLES}
+
+    @classmethod
+    def from_toml(cls, method: str, values: object, *, where: str, methods: tuple[str, ...]) -> MethodGrid:
+        """Validate a ``[methods.<method>]`` table: a method of the study with options, known numeric options each
+        with a non-empty list of distinct levels the method accepts; ``[methods.<method>.discrete]`` and
+        ``.continuous`` sub-tables set (or override) options for one action kind."""
+        at = f"{where} [methods.{method}]"
+        if method not in METHOD_NAMES:
+            raise StudyError(f"{at}: unknown method {method!r}; methods: {', '.join(METHOD_NAMES)}")
+        if method == "omiga":
+            raise StudyError(f"{at}: OMIGA's α is the factor factors.alpha; give its levels there and remove "
+                             "[methods.omiga]")
+        if method not in methods:
+            raise StudyError(f"{at}: method {method!r} is not in factors.method ({', '.join(methods)}); add it "
+                             "there or remove its grid")
+        if not isinstance(values, Mapping) or not values:
+            raise StudyError(f"{at} must be a table of option = [levels], e.g. alpha = [0.3, 1.0, 3.0]")
+        common = {name: levels for name, levels in values.items() if name not in ACTION_KIND_TABLES}
+        by_kind = {}
+        for kind in ACTION_KIND_TABLES:
+            specific = values.get(kind, {})
+            if not isinstance(specific, Mapping):
+                raise StudyError(f"{at}: {kind} must be a table [methods.{method}.{kind}] of option = [levels]")
+            levels = {name: _option_levels(f"{at}", method, name, value, kind=None)
+                      for name, value in common.items()}
+            levels = {name: value for name, value in levels.items()
+                      if option_applies(method, name, discrete=kind == "discrete")}
+            for name, value in specific.items():
+                if not option_applies(method, name, discrete=kind == "discrete"):
+                    _option_levels(f"{at}.{kind}", method, name, value, kind=kind)  # unknown names first
+                    raise StudyError(f"{at}.{kind}: {name} has no effect on {kind} tasks; move it to the other "
+                                     "action kind's table or remove it")
+                levels[name] = _option_levels(f"{at}.{kind}", method, name, value, kind=kind)
+            by_kind[kind] = tuple(levels.items())
+        return cls(method=method, **by_kind)
+
+
+def _option_levels(at: str, method: str, name: str, levels: object, *, kind: str | None) -> tuple[float, ...]:
+    """The validated levels of one option of ``method``."""
+    from omiga.errors import ConfigError
+
+    try:
+        option = option_kind(method, name)
+    except ConfigError as error:
+        raise StudyError(f"{at}: {error}") from None
+    if option == "str":
+        raise StudyError(f"{at}: {name} is a named choice, not a number; a grid sweeps numeric options")
+    if not isinstance(levels, list) or not levels:
+        raise StudyError(f"{at}: {name} must be a non-empty list of levels, got {levels!r}")
+    for level in levels:
+        if isinstance(level, bool) or not isinstance(level, (int, float)) \
+                or (option == "int" and not float(level).is_integer()):
+            wanted = "integers" if option == "int" else "numbers"
+            raise StudyError(f"{at}: {name} levels must be {wanted}, got {level!r}")
+        try:
+            method_options(method, ((name, level),))
+        except ConfigError as error:
+            raise StudyError(f"{at}: {name} = {level!r}: {error}") from None
+    if len(set(levels)) != len(levels):
+        raise StudyError(f"{at}: {name} repeats a level: {levels}")
+    return tuple(int(v) if option == "int" else float(v) for v in levels)
+
+
 @dataclass(frozen=True)
 class StudySpec:
     """A declared study: what varies, on which tasks, for how long, and which claims to check."""
@@ -127,6 +225,8 @@ class StudySpec:
     """Dataset qualities; empty: every quality the task has."""
     factors: Factors = field(default_factory=Factors)
     """Levels of method, α, mixer and global_info."""
+    methods: tuple[MethodGrid, ...] = ()
+    """Each baseline's grid over its own hyperparameters (a method without one runs at its defaults)."""
     seeds: int = 5
     """Independent runs per grid point (paper scale; presets change it)."""
     steps: int = 100_000
@@ -162,6 +262,14 @@ class StudySpec:
                 raise StudyError(f"{where}: each [[claims]] entry needs a string 'kind', got {claim!r}")
         _validate_claims(where, self.claims, self.select_seeds)
 
+    def settings(self, method: str, *, discrete: bool) -> list[tuple[tuple[str, float], ...]]:
+        """The method_options settings ``method`` runs at on a task of that action kind: its grid's
+        combinations, or its defaults alone."""
+        for grid in self.methods:
+            if grid.method == method:
+                return grid.settings(discrete=discrete)
+        return [()]
+
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (recorded in the Optuna study for provenance and remote workers)."""
         return {
@@ -169,6 +277,7 @@ class StudySpec:
             "qualities": list(self.qualities), "seeds": self.seeds, "steps": self.steps,
             "eval_episodes": self.eval_episodes, "batch_size": self.batch_size,
             "factors": {key: list(getattr(self.factors, key)) for key in ("method", "alpha", "mixer", "global_info")},
+            "methods": {grid.method: grid.to_toml() for grid in self.methods},
             "claims": [dict(claim) for claim in self.claims],
             "select_seeds": list(self.select_seeds) if isinstance(self.select_seeds, tuple) else self.select_seeds,
         }
@@ -197,7 +306,7 @@ def _with_select_seeds(claims: list[Any], select_seeds: object) -> tuple[Any, ..
                  else claim for claim in claims)
 
 
-_SPEC_KEYS = ("name", "description", "tasks", "qualities", "factors", "seeds", "steps", "eval_episodes",
+_SPEC_KEYS = ("name", "description", "tasks", "qualities", "factors", "methods", "seeds", "steps", "eval_episodes",
               "batch_size", "select_seeds", "claims")
 
 
@@ -219,8 +328,14 @@ def parse_spec(values: Mapping[str, Any], *, name: str) -> StudySpec:
     scalars = {key: values[key] for key in ("description", "seeds", "steps", "eval_episodes", "batch_size")
                if key in values}
     select_seeds = values.get("select_seeds")
+    parsed = Factors.from_toml(factors, where=where)
+    grids = values.get("methods", {})
+    if not isinstance(grids, Mapping):
+        raise StudyError(f"{where}: methods must be tables [methods.<name>], e.g. [methods.cql] alpha = [0.3, 1.0]")
     return StudySpec(name=name, tasks=tuple(values.get("tasks", ())), qualities=tuple(values.get("qualities", ())),
-                     factors=Factors.from_toml(factors, where=where),
+                     factors=parsed,
+                     methods=tuple(MethodGrid.from_toml(method, grid, where=where, methods=parsed.method)
+                                   for method, grid in grids.items()),
                      select_seeds=tuple(select_seeds) if isinstance(select_seeds, list) else select_seeds,
                      claims=_with_select_seeds(claims, select_seeds), **scalars)
 

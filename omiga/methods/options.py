@@ -31,8 +31,19 @@ from dataclasses import dataclass
 
 from omiga.errors import ConfigError
 
-__all__ = ["CQL_PENALTIES", "ICQ_TEMPERATURES", "METHOD_OPTIONS", "BcqOptions", "CqlOptions", "IcqOptions",
-           "OmarOptions", "method_options", "option_kind"]
+__all__ = [
+    "CQL_PENALTIES",
+    "ICQ_TEMPERATURES",
+    "METHOD_OPTIONS",
+    "OPTION_ACTION_KINDS",
+    "BcqOptions",
+    "CqlOptions",
+    "IcqOptions",
+    "OmarOptions",
+    "method_options",
+    "option_applies",
+    "option_kind",
+]
 
 CQL_PENALTIES: tuple[str, ...] = ("mixed", "agent")
 """Forms of the conservative penalty: on the mixed Q_tot (the cited code's) or on each agent's Q_i (mean)."""
@@ -163,6 +174,21 @@ class OmarOptions:
 
 METHOD_OPTIONS: dict[str, type] = {"bcq": BcqOptions, "cql": CqlOptions, "icq": IcqOptions, "omar": OmarOptions}
 """Method name -> its options dataclass (methods not listed take no options)."""
+
+OPTION_ACTION_KINDS: dict[str, dict[str, str]] = {
+    "bcq": {"threshold": "discrete", "phi": "continuous", "min_weight": "continuous", "n_samples": "continuous",
+            "eval_samples": "continuous"},
+    "cql": {"n_samples": "continuous", "entropy": "continuous"},
+    "icq": {"n_samples": "continuous"},
+    "omar": {"n_samples": "continuous", "init_mean": "continuous", "init_std": "continuous"},
+}
+"""Options that act on one action kind only (the others act on both): a study sweeps them only there."""
+
+
+def option_applies(method: str, name: str, *, discrete: bool) -> bool:
+    """Whether option ``name`` of ``method`` changes anything on a task of that action kind."""
+    kind = OPTION_ACTION_KINDS.get(method, {}).get(name)
+    return kind is None or kind == ("discrete" if discrete else "continuous")
 
 _FIELD_TYPES: dict[str, dict[str, str]] = {method: {f.name: f.type for f in dataclasses.fields(options)}
                                           for method, options in METHOD_OPTIONS.items()}
