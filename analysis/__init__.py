@@ -39,7 +39,7 @@ from analysis.power import PowerConfig, seeds_for_decision
 from analysis.profiles import performance_profiles
 from analysis.scaling import POWER_LAW_COLUMNS, power_law_fit
 from analysis.scores import configuration_label, load_scores, ok_runs
-from analysis.selection import SeedSplit, split_seeds
+from analysis.selection import SeedSplit, split_seeds, tuned_runs
 from analysis.summary import load_dataset_returns, load_dataset_summary, run_status_counts, seed_summary
 
 __all__ = [
@@ -52,6 +52,6 @@ __all__ = [
     "ok_runs", "pairwise_probability_of_improvement", "performance_profiles", "power_law_fit",
     "probability_of_improvement",
     "probability_of_improvement_ci", "run_status_counts", "seed_summary", "seeded_global_rng",
-    "seeds_for_decision", "sensitivity_table", "split_seeds", "stratified_bootstrap_ci", "validate_claim",
-    "verdicts_table",
+    "seeds_for_decision", "sensitivity_table", "split_seeds", "stratified_bootstrap_ci", "tuned_runs",
+    "validate_claim", "verdicts_table",
 ]

@@ -21,7 +21,7 @@ from analysis.errors import ClaimError
 from analysis.metrics import metric_function
 
 __all__ = ["ALL_SETTINGS", "CannotJudge", "SeedSplit", "format_seeds", "select_setting", "setting_labels",
-           "split_seeds", "validate_select_seeds"]
+           "split_seeds", "tuned_runs", "validate_select_seeds"]
 
 ALL_SETTINGS = "all"
 """``tune = "all"``: every configuration (``group``) of an arm is a candidate setting."""
@@ -130,6 +130,38 @@ def setting_labels(runs: pd.DataFrame, tune: object) -> pd.Series:
                       for values in runs.loc[:, columns].astype(object).itertuples(index=False)], index=runs.index)
 
 
+def _best_setting(stratum: pd.DataFrame, labels: pd.Series, *, split: SeedSplit, statistic) -> str | None:
+    """The setting (label) of ``stratum``'s ok runs whose metric on the selection seeds is highest (ties: first in
+    sorted order), or None when no setting has an ok selection run."""
+    settings = sorted(set(labels))
+    selecting = stratum.loc[stratum["seed"].isin(split.select) & stratum["normalized_score"].notna()]
+    scores = {s: selecting.loc[labels.loc[selecting.index] == s, "normalized_score"].to_numpy(np.float64)
+              for s in settings}
+    scored = {s: float(statistic(v[:, None])) for s, v in scores.items() if len(v)}
+    return max(scored, key=lambda s: (scored[s], -settings.index(s))) if scored else None
+
+
+def tuned_runs(scores: pd.DataFrame, *, select_seeds: object, metric: str = "iqm") -> tuple[pd.DataFrame,
+                                                                                          pd.DataFrame]:
+    """Each method at its own best setting: per method and task × quality, the setting (``group``, which names its
+    ``hp_*`` values) whose ``metric`` on the selection seeds is highest, and all its runs on the test seeds (every status,
+    so failures stay counted), with ``group`` set to the method. Also returns the choices (task, quality, method,
+    setting, n_settings). A method with one setting keeps it; a stratum without an ok selection run takes the
+    first setting in sorted order. ``scores`` is a loaded scores table (with ``group``)."""
+    split = split_seeds(scores["seed"], select_seeds)
+    statistic = metric_function(metric)
+    picked, choices = [], []
+    for (method, task, quality), stratum in scores.groupby(["method", "task", "quality"], sort=True):
+        labels = stratum["group"].astype(str)  # a configuration label names its hp_* values already
+        settings = sorted(set(labels))
+        best = (_best_setting(stratum, labels, split=split, statistic=statistic) if len(settings) > 1 else None) \
+            or settings[0]
+        picked.append(stratum.loc[(labels == best) & stratum["seed"].isin(split.test)].assign(group=str(method)))
+        choices.append({"task": task, "quality": quality, "method": method, "setting": best,
+                        "n_settings": len(settings)})
+    return pd.concat(picked, ignore_index=True), pd.DataFrame(choices)
+
+
 def select_setting(runs: pd.DataFrame, *, tune: object, split: SeedSplit, metric: str,
                    what: str) -> tuple[pd.DataFrame, list[str]]:
     """Per task × quality stratum, the runs on test seeds of the setting best on the selection seeds.
@@ -144,15 +176,11 @@ def select_setting(runs: pd.DataFrame, *, tune: object, split: SeedSplit, metric
     for (task, quality), stratum in runs.groupby(["task", "quality"], sort=True):
         stratum_labels = labels.loc[stratum.index]
         settings = sorted(set(stratum_labels))
-        selecting = stratum.loc[stratum["seed"].isin(split.select)]
         if len(settings) > 1:
-            scores = {s: selecting.loc[stratum_labels.loc[selecting.index] == s, "normalized_score"]
-                      .to_numpy(np.float64) for s in settings}
-            scored = {s: float(statistic(v[:, None])) for s, v in scores.items() if len(v)}
-            if not scored:
+            best = _best_setting(stratum, stratum_labels, split=split, statistic=statistic)
+            if best is None:
                 raise CannotJudge(f"{what} has no ok run on the selection seeds {format_seeds(split.select)} "
                                   f"on {task}/{quality}")
-            best = max(scored, key=lambda s: (scored[s], -settings.index(s)))
             chosen.append(f"{task}/{quality} {best}")
         else:
             best = settings[0]

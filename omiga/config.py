@@ -74,7 +74,7 @@ class TrainConfig:
     """Mixer name: linear (the paper's), vdn or qmix."""
     method: str = "omiga"
     """Update rule: omiga, bc (per-agent behaviour cloning) or a baseline: bcq, cql, icq, omar."""
-    method_options: tuple[tuple[str, float], ...] = ()
+    method_options: tuple[tuple[str, float | str], ...] = ()
     """(name, value) pairs overriding the method's hyperparameters (omiga.methods.options), e.g. (("alpha", 5.0),)."""
     reward_to_go: bool = False
     """Replace each reward by the discounted reward-to-go of its episode (the official SMAC code's quirk)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -34,6 +34,7 @@ __all__ = [
     "PopulationNetworks",
     "categorical_log_prob",
     "frozen_call",
+    "per_sample_call",
     "pre_tanh_log_prob",
     "sample_tanh_gaussian",
     "tanh_gaussian_log_prob",
@@ -101,10 +102,28 @@ def sample_tanh_gaussian(mean: torch.Tensor, log_std: torch.Tensor,
     return torch.tanh(y), pre_tanh_log_prob(y, mean, log_std)
 
 
+def _extended(groups: dict[str, list[nn.Parameter]],
+              extra: dict[str, list[nn.Parameter]] | None) -> dict[str, list[nn.Parameter]]:
+    """``groups`` with ``extra``'s parameter lists appended to the group of the same name (or added as new ones)."""
+    for name, params in (extra or {}).items():
+        groups[name] = groups.get(name, []) + list(params)
+    return groups
+
+
 def frozen_call(module: nn.Module, *args: torch.Tensor):
     """``module(*args)`` with its parameters detached: the output's gradient reaches the inputs only."""
     params = {name: p.detach() for name, p in module.named_parameters()}
     return torch.func.functional_call(module, params, args)
+
+
+def per_sample_call(net: nn.Module, obs: torch.Tensor, samples: torch.Tensor, *, frozen: bool = False) -> torch.Tensor:
+    """``net([o_i, x_k])`` for K inputs per observation: ``obs [M, B, N, d_o]``, ``samples [M, B, K, N, d_x]`` ->
+    ``[M, B, K, N, out]`` (``frozen``: the net's parameters detached, gradients reach the inputs only)."""
+    n_members, batch, count, n_agents, _ = samples.shape
+    inputs = torch.cat([obs.unsqueeze(2).expand(-1, -1, count, -1, -1), samples], dim=-1)
+    inputs = inputs.reshape(n_members, batch * count, n_agents, -1)
+    out = frozen_call(net, inputs) if frozen else net(inputs)
+    return out.view(n_members, batch, count, n_agents, -1)
 
 
 class PopulationNetworks(nn.Module):
@@ -112,11 +131,17 @@ class PopulationNetworks(nn.Module):
 
     Shapes: ``obs [M, B, N, obs_dim]``, ``actions [M, B, N]`` (int64) or ``[M, B, N, act_dim]``,
     ``avail [M, B, N, A]`` bool, ``state [M, B, state_dim]``. Member m is initialised from ``generators[m]``
-    in a fixed order (Q, V, policy, mixer), independent of the other members.
+    in a fixed order (Q, V, policy, mixer, then ``extra``), independent of the other members.
+
+    ``extra(generators)`` builds a method's own networks (continuous BCQ's second Q, VAE and perturbation network;
+    :func:`omiga.methods.get_extra_networks`), after the shared ones, from the same generators. They expose
+    ``optimised_groups()`` and ``target_groups()`` like this class; a group of an existing name (``q``) extends
+    it, parameter lists appended in order, so that online and target groups stay aligned.
     """
 
     def __init__(self, space: ActionSpace, *, network: NetworkConfig, mixer: str,
-                 generators: Sequence[torch.Generator]):
+                 generators: Sequence[torch.Generator],
+                 extra: Callable[[Sequence[torch.Generator]], nn.Module] | None = None):
         super().__init__()
         self.space = space
         n, hidden = space.n_agents, network.hidden
@@ -132,21 +157,25 @@ class PopulationNetworks(nn.Module):
         self.q_target = copy.deepcopy(self.q).requires_grad_(False)
         self.v_target = copy.deepcopy(self.v).requires_grad_(False)
         self.mixer_target = copy.deepcopy(self.mixer).requires_grad_(False)
+        self.extra = None if extra is None else extra(generators)
 
     @property
     def n_members(self) -> int:
         return int(self.v.head.weight.shape[0])
 
     def optimised_groups(self) -> dict[str, list[nn.Parameter]]:
-        """Parameter groups clipped separately, as the reference's three optimisers: pi, q (+ mixer), v."""
-        return {"pi": list(self.policy.parameters()),
-                "q": list(self.q.parameters()) + list(self.mixer.parameters()),
-                "v": list(self.v.parameters())}
+        """Parameter groups clipped separately, as the reference's three optimisers: pi, q (+ mixer), v (and the
+        extra networks' groups)."""
+        groups = {"pi": list(self.policy.parameters()),
+                  "q": list(self.q.parameters()) + list(self.mixer.parameters()),
+                  "v": list(self.v.parameters())}
+        return _extended(groups, None if self.extra is None else self.extra.optimised_groups())
 
     def target_groups(self) -> dict[str, list[nn.Parameter]]:
         """The target copies of :meth:`optimised_groups`' ``q`` and ``v`` groups, parameter for parameter."""
-        return {"q": list(self.q_target.parameters()) + list(self.mixer_target.parameters()),
-                "v": list(self.v_target.parameters())}
+        groups = {"q": list(self.q_target.parameters()) + list(self.mixer_target.parameters()),
+                  "v": list(self.v_target.parameters())}
+        return _extended(groups, None if self.extra is None else self.extra.target_groups())
 
     def q_values(self, obs: torch.Tensor, actions: torch.Tensor, *, target: bool = False) -> torch.Tensor:
         """Q_i(o_i, a_i) of the dataset actions, ``[M, B, N]``."""
@@ -161,12 +190,7 @@ class PopulationNetworks(nn.Module):
 
         ``frozen=True`` evaluates the online Q with detached parameters: gradients reach the actions only.
         """
-        net = self.q_target if target else self.q
-        n_members, batch, samples, n_agents, _ = actions.shape
-        inputs = torch.cat([obs.unsqueeze(2).expand(-1, -1, samples, -1, -1), actions], dim=-1)
-        inputs = inputs.reshape(n_members, batch * samples, n_agents, -1)
-        out = frozen_call(net, inputs) if frozen else net(inputs)
-        return out.view(n_members, batch, samples, n_agents)
+        return per_sample_call(self.q_target if target else self.q, obs, actions, frozen=frozen).squeeze(-1)
 
     def policy_samples(self, obs: torch.Tensor, normal: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Reparameterised tanh-Gaussian actions ``[M, B, K, N, act_dim]`` and log π ``[M, B, K, N]``."""

@@ -29,7 +29,7 @@ from omiga.errors import ConfigError
 from omiga.flat import FlatGroups, flat_adam_state, per_parameter_adam_state
 from omiga.gradients import EagerGradients
 from omiga.graphed import GraphedUpdate
-from omiga.methods import check_action_kind, get_update_rule
+from omiga.methods import check_action_kind, get_extra_networks, get_update_rule
 from omiga.networks import ActionSpace, PopulationNetworks
 from omiga.population import MemberTensors
 from omiga.stacked import member_generators
@@ -56,7 +56,9 @@ class PopulationTrainer:
         space = ActionSpace(n_agents=dataset.n_agents, obs_dim=dataset.obs_dim, state_dim=dataset.state_dim,
                             n_actions=dataset.n_actions, act_dim=dataset.act_dim)
         self.nets = PopulationNetworks(space, network=config.network, mixer=config.mixer,
-                                       generators=member_generators(seeds, "init")).to(config.device)
+                                       generators=member_generators(seeds, "init"),
+                                       extra=get_extra_networks(config.method, space=space, network=config.network),
+                                       ).to(config.device)
         self.params = FlatGroups(self.nets.optimised_groups(), grads=True)
         self.targets = FlatGroups(self.nets.target_groups(), grads=False)
         self.optimizer = torch.optim.Adam(list(self.params.buffers.values()), lr=config.lr, fused=True,

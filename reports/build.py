@@ -1,7 +1,10 @@
 """Build a study's report directory from a scores table: tables, claims, plots, estimates and index.html.
 
 Files written into ``out_dir`` (each atomically): ``table.md``, ``table.tex``, ``table.html`` (paper form:
-mean ± std, then IQM [95% CI] and n), ``claims.md``, ``estimates.csv`` (task, quality, group, metric,
+mean ± std, then IQM [95% CI] and n; one row per configuration), with ``select_seeds`` given and some method
+run at several settings also ``tuned.md``, ``tuned.tex``, ``tuned.html`` and ``tuned_settings.csv`` (the paper's
+rows: each method at the setting chosen per task × quality on the selection seeds, judged on the other seeds,
+analysis.tuned_runs; shown first on index.html), ``claims.md``, ``estimates.csv`` (task, quality, group, metric,
 estimate, ci_low, ci_high, n_runs; ``task == "all"`` rows are across tasks on normalised scores),
 ``claims.csv``, ``probability_of_improvement.csv``, ``marl_eval.json`` (reports.marl_eval); when a curves table
 is given ``learning_curves.csv`` and ``convergence.md`` / ``convergence.csv`` (reports.convergence);
@@ -39,6 +42,8 @@ from analysis import (
     pairwise_probability_of_improvement,
     performance_profiles,
     seed_summary,
+    split_seeds,
+    tuned_runs,
     verdicts_table,
 )
 from reports.convergence import render_convergence_html, render_convergence_markdown
@@ -128,13 +133,15 @@ def build_report(*, scores: pd.DataFrame | str | Path, out_dir: str | Path,
                  seed: int = 0, engine: str = DEFAULT_ENGINE, curves: pd.DataFrame | str | Path | None = None,
                  datasets: pd.DataFrame | str | Path | None = None,
                  dataset_returns: pd.DataFrame | str | Path | None = None,
-                 provenance: Mapping[str, object] | None = None, paper_reference: bool = False) -> ReportFiles:
+                 provenance: Mapping[str, object] | None = None, paper_reference: bool = False,
+                 select_seeds: object = None) -> ReportFiles:
     """Analyse ``scores`` (a table or a .csv/.parquet path) and write the report into ``out_dir``.
 
     ``curves`` is the optional curves table, ``datasets`` the optional datasets summary and ``dataset_returns``
     the optional per-episode returns of the datasets (the return histograms; docs/interfaces.md);
     ``provenance`` (command, spec, preset, git_sha, ...) is printed on index.html and in provenance.json, with
-    the seeds, the analysis settings and package versions added. ``engine`` is analysis.engine's.
+    the seeds, the analysis settings and package versions added. ``engine`` is analysis.engine's. ``select_seeds``
+    (the study's: seeds or a fraction) adds the tuned table of each method at its selected setting.
     ``backend_note`` defaults to :func:`default_backend_note` of the table's backends. ``paper_reference``
     prints the paper's reported scores as reference rows: pass it only for a study on the paper's own data.
     Raises ``analysis.AnalysisError`` subclasses on a bad table or claim, before anything is written. The report is
@@ -146,16 +153,34 @@ def build_report(*, scores: pd.DataFrame | str | Path, out_dir: str | Path,
         staged = _write_report(scores=scores, out_dir=staging, claims=claims, study_name=study_name,
                                backend_note=backend_note, bootstrap_reps=bootstrap_reps, seed=seed, engine=engine,
                                curves=curves, datasets=datasets, dataset_returns=dataset_returns,
-                               provenance=provenance, paper_reference=paper_reference)
+                               provenance=provenance, paper_reference=paper_reference, select_seeds=select_seeds)
     return ReportFiles(out_dir=out, files=tuple(out / path.relative_to(staging) for path in staged.files),
                        analysis_seconds=staged.analysis_seconds)
+
+
+def _tuned_table(table: pd.DataFrame, select_seeds: object, *, reps: int, seed: int, engine: str,
+                 datasets: pd.DataFrame | None):
+    """(results table of each method at its selected setting, its caption note, the choices), or None where no
+    ``select_seeds`` is given or every method ran at one setting."""
+    if select_seeds is None or not table.groupby("method")["group"].nunique().gt(1).any():
+        return None
+    runs, choices = tuned_runs(table, select_seeds=select_seeds)
+    split = split_seeds(table["seed"], select_seeds)
+    estimates = interval_estimates(runs, config=EstimateConfig(reps=reps, seed=seed, engine=engine))
+    results = results_table(summary=seed_summary(runs), estimates=estimates, datasets=datasets)
+    tuned = choices.loc[choices["n_settings"] > 1]
+    settings = "; ".join(f"{r.task}/{r.quality} {r.setting}" for r in tuned.itertuples(index=False))
+    note = (f"Each method at its own best setting by the IQM of normalised score per task and quality, "
+            f"{split.describe()}: {settings}.")
+    return results, note, choices
 
 
 def _write_report(*, scores: pd.DataFrame | str | Path, out_dir: Path, claims: Sequence[Mapping[str, object]],
                   study_name: str, backend_note: str | None, bootstrap_reps: int, seed: int, engine: str,
                   curves: pd.DataFrame | str | Path | None, datasets: pd.DataFrame | str | Path | None,
                   dataset_returns: pd.DataFrame | str | Path | None,
-                  provenance: Mapping[str, object] | None, paper_reference: bool = False) -> ReportFiles:
+                  provenance: Mapping[str, object] | None, paper_reference: bool = False,
+                  select_seeds: object = None) -> ReportFiles:
     started = time.perf_counter()
     table = load_scores(scores)
     curve_table = load_curves(curves) if curves is not None else None
@@ -178,7 +203,21 @@ def _write_report(*, scores: pd.DataFrame | str | Path, out_dir: Path, claims: S
 
     out = Path(out_dir)
     results_html = render_html_table(results, backend_note=note)
-    written = [
+    tuned = _tuned_table(table, select_seeds, reps=bootstrap_reps, seed=seed, engine=engine, datasets=dataset_table)
+    written, page_tables = [], results_html
+    if tuned is not None:
+        tuned_table, tuned_note, choices = tuned
+        caption = f"{tuned_note} {note}"
+        tuned_html = render_html_table(tuned_table, backend_note=caption, table_id="tuned")
+        written += [
+            write_text_atomic(out / "tuned.md", render_markdown_table(tuned_table, backend_note=caption)),
+            write_text_atomic(out / "tuned.tex", render_latex_table(tuned_table, backend_note=caption,
+                                                                    label="tab:tuned")),
+            write_text_atomic(out / "tuned.html", tuned_html),
+            write_text_atomic(out / "tuned_settings.csv", choices.to_csv(index=False)),
+        ]
+        page_tables = tuned_html + results_html
+    written += [
         write_text_atomic(out / "table.md", render_markdown_table(results, backend_note=note)),
         write_text_atomic(out / "table.tex", render_latex_table(results, backend_note=note)),
         write_text_atomic(out / "table.html", results_html),
@@ -208,7 +247,7 @@ def _write_report(*, scores: pd.DataFrame | str | Path, out_dir: Path, claims: S
     shown = [(stem, caption) for stem, caption in FIGURES if optional.get(stem, table) is not None]
     for stem, _ in shown:
         written += save_figure(figures[stem](), out / stem)
-    page = render_index_html(study_name=study_name, backend_note=note, results_table_html=results_html,
+    page = render_index_html(study_name=study_name, backend_note=note, results_table_html=page_tables,
                              claims_html=render_claims_html(verdicts),
                              figures=[(f"{stem}.png", caption) for stem, caption in shown],
                              downloads=[p.name for p in written], provenance=record, datasets=dataset_table,

@@ -164,9 +164,10 @@ def _html_table(table: ResultsTable, kind: str, *, table_id: str, backend_note: 
     return out + ["</tbody>", "</table>"]
 
 
-def render_html_table(table: ResultsTable, *, backend_note: str = "") -> str:
-    """``<table id="results">`` (mean ± std) and, in a ``<details>`` toggle, ``<table id="results-iqm">``."""
-    out = _html_table(table, "mean", table_id="results", backend_note=backend_note)
-    out += ['<details id="results-iqm-toggle">', "<summary>IQM [95% CI] and runs per cell</summary>",
-            *_html_table(table, "iqm", table_id="results-iqm", backend_note=backend_note), "</details>"]
+def render_html_table(table: ResultsTable, *, backend_note: str = "", table_id: str = "results") -> str:
+    """``<table id="results">`` (mean ± std) and, in a ``<details>`` toggle, ``<table id="results-iqm">``
+    (``table_id`` replaces ``results`` in the ids)."""
+    out = _html_table(table, "mean", table_id=table_id, backend_note=backend_note)
+    out += [f'<details id="{table_id}-iqm-toggle">', "<summary>IQM [95% CI] and runs per cell</summary>",
+            *_html_table(table, "iqm", table_id=f"{table_id}-iqm", backend_note=backend_note), "</details>"]
     return "\n".join(out) + "\n"

@@ -5,7 +5,8 @@ Scores: one row per grid point that has a finished trial; a point retried after 
 reported once, from its best trial (complete, then diverged, then failed). Curves: one row per run and
 evaluation point, read from the ``eval_curve`` of the run's member in its population's ``result.json``; the
 identifying columns are the scores row's (every column but steps and the measures), so both tables join on them.
-A run without a readable ``result.json`` (a failed run) has no curve rows.
+A run without a readable ``result.json`` (a failed run) has no curve rows. Each option a method's grid sweeps
+adds a column ``hp_<method>_<option>`` (empty for the other methods' runs) to both tables, after the factors.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from optuna.trial import FrozenTrial, TrialState
 from omiga.atomic import write_atomic
 from omiga.errors import output_error
 from omiga.tasks import normalized_score
+from studies.grid import hp_column
 from studies.plan import StudyPlan
 
-__all__ = ["CURVE_MEASURES", "SCORE_COLUMNS", "curves_frame", "scores_frame", "write_curves", "write_scores"]
+__all__ = ["CURVE_MEASURES", "SCORE_COLUMNS", "curves_frame", "hyperparameter_columns", "scores_frame", "write_curves",
+           "write_scores"]
 
 SCORE_COLUMNS: tuple[str, ...] = ("task", "backend", "quality", "method", "alpha", "mixer", "global_info", "seed",
                                   "steps", "score", "win_rate", "normalized_score", "status")
@@ -51,10 +54,15 @@ def _best_trials(study: optuna.Study) -> list[tuple[FrozenTrial, str]]:
     return [(trial, status) for _, trial, status in best.values()]
 
 
+def hyperparameter_columns(plan: StudyPlan) -> list[str]:
+    """The ``hp_<method>_<option>`` columns of the plan's method grids on its task's action kind, in spec order."""
+    return [hp_column(grid.method, name) for grid in plan.spec.methods for name, _ in grid.options(discrete=plan.discrete)]
+
+
 def _score_row(trial: FrozenTrial, status: str, plan: StudyPlan) -> dict[str, object]:
     params, attrs = trial.system_attrs.get("fixed_params", trial.params), trial.user_attrs
     ok = status == "ok"
-    return {
+    return {**{column: params.get(column) for column in hyperparameter_columns(plan)},
         "task": params["task"], "backend": plan.backend, "quality": params["quality"],
         "method": params["method"], "alpha": params.get("alpha"), "mixer": params.get("mixer"),
         "global_info": params.get("global_info"), "seed": params["seed"],
@@ -72,16 +80,23 @@ CURVE_MEASURES = ("step", "score", "win_rate", "normalized_score")
 """The columns a curves row adds to its run's identifying columns."""
 
 
+def _with_hp(columns: list[str], hp: list[str]) -> list[str]:
+    """``columns`` with the ``hp`` columns inserted before ``seed`` (after the factors)."""
+    at = columns.index("seed")
+    return columns[:at] + hp + columns[at:]
+
+
 def _typed(rows: list[dict[str, object]], columns: list[str], order: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=columns)
-    frame = frame.astype({c: _TYPES.get(c, "Float64" if c != "step" else "Int64") for c in columns})
+    frame = frame.astype({c: _TYPES.get(c, "Float64" if c != "step" else "Int64") for c in columns})  # hp_*: Float64
     return frame.sort_values(order, na_position="first", kind="stable").reset_index(drop=True)
 
 
 def scores_frame(study: optuna.Study, plan: StudyPlan) -> pd.DataFrame:
     """The tidy scores table of ``study`` (columns `SCORE_COLUMNS`, sorted by configuration and seed)."""
     rows = [_score_row(trial, status, plan) for trial, status in _best_trials(study)]
-    return _typed(rows, list(SCORE_COLUMNS), _ORDER)
+    hp = hyperparameter_columns(plan)
+    return _typed(rows, _with_hp(list(SCORE_COLUMNS), hp), _with_hp(_ORDER, hp))
 
 
 def _eval_curve(trial: FrozenTrial) -> list[dict[str, object]]:
@@ -97,7 +112,8 @@ def _eval_curve(trial: FrozenTrial) -> list[dict[str, object]]:
 
 def curves_frame(study: optuna.Study, plan: StudyPlan) -> pd.DataFrame:
     """The learning curves of ``study``: one row per run and evaluation point (see the module docstring)."""
-    identity = [c for c in SCORE_COLUMNS if c not in ("steps", "score", "win_rate", "normalized_score")]
+    hp = hyperparameter_columns(plan)
+    identity = _with_hp([c for c in SCORE_COLUMNS if c not in ("steps", "score", "win_rate", "normalized_score")], hp)
     rows = []
     for trial, status in _best_trials(study):
         run = {key: value for key, value in _score_row(trial, status, plan).items() if key in identity}
@@ -105,7 +121,7 @@ def curves_frame(study: optuna.Study, plan: StudyPlan) -> pd.DataFrame:
             score = float(point["mean_return"])
             rows.append({**run, "step": int(point["step"]), "score": score, "win_rate": point.get("win_rate"),
                          "normalized_score": normalized_score(plan.task, score)})
-    return _typed(rows, identity + list(CURVE_MEASURES), _ORDER + ["step"])
+    return _typed(rows, identity + list(CURVE_MEASURES), _with_hp(_ORDER, hp) + ["step"])
 
 
 def write_scores(frame: pd.DataFrame, *, out_dir: Path) -> tuple[Path, Path]:

@@ -97,6 +97,11 @@ class StudyPlan:
         if self.eval_points < 1:
             raise StudyError(f"plan {self.study_name}: eval_points must be >= 1")
 
+    @property
+    def discrete(self) -> bool:
+        """Whether the task's actions are discrete (method grids sweep each action kind's options)."""
+        return get_task(self.task).action_kind == "discrete"
+
     def run_steps(self, transitions: int | None = None) -> int:
         """Gradient steps of a run on a dataset of ``transitions`` steps (``steps``, or from ``epochs``)."""
         if self.epochs is None:
@@ -210,8 +215,8 @@ def check_plan_sizes(plan: StudyPlan, *, allow_large: bool = False) -> None:
     from studies.grid import runnable_methods
 
     factors = plan.spec.factors
-    per_quality = sum(len(factors.mixer) * len(factors.alpha) * len(factors.global_info) if method == "omiga" else 1
-                      for method in runnable_methods(plan))
+    per_quality = sum(len(factors.mixer) * len(factors.alpha) * len(factors.global_info) if method == "omiga"
+                      else len(plan.spec.settings(method, discrete=plan.discrete)) for method in runnable_methods(plan))
     runs = len(plan.qualities) * per_quality * plan.seeds
     check_size("--batch-size", plan.batch_size, kind="batch_size", allow_large=allow_large)
     check_size("--eval-episodes", plan.eval_episodes, kind="eval_episodes", allow_large=allow_large)

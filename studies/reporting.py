@@ -129,7 +129,8 @@ def render_report(*, plan: StudyPlan, scores_csv: Path, out_dir: Path) -> Path:
                              study_name=f"{plan.study_name} ({plan.task}, backend {plan.backend})",
                              curves=curves if _has_ok_rows(curves) else None,
                              datasets=datasets, dataset_returns=dataset_returns,
-                             provenance=study_provenance(plan), paper_reference=on_papers_data(plan))
+                             provenance=study_provenance(plan), paper_reference=on_papers_data(plan),
+                             select_seeds=plan.spec.select_seeds)
     except (AnalysisError, ReportWriteError) as error:  # the scores are stored: only the report is to redo
         raise StudyError(f"report of study {plan.study_name} from {scores_csv}: {error} (the trained runs and "
                          f"scores are kept; fix this and rerun the command, or `python -m reports build --scores "

@@ -123,7 +123,7 @@ def _train_config(plan: StudyPlan, point: GridPoint, execution: Execution = CPU_
     network = NetworkConfig() if plan.hidden is None else NetworkConfig(hidden=plan.hidden)
     steps, checkpoint_every, eval_every = plan.schedule(transitions)
     return TrainConfig(steps=steps, batch_size=plan.batch_size, mixer=point.mixer or "linear",
-                       method=point.method, network=network, checkpoint_every=checkpoint_every,
+                       method=point.method, method_options=point.options, network=network, checkpoint_every=checkpoint_every,
                        eval_every=eval_every, eval_episodes=plan.eval_episodes, **execution.train_options())
 
 
@@ -161,7 +161,7 @@ def _finite(value: float | None) -> float | None:
 
 def train_points(plan: StudyPlan, points: list[GridPoint], *, study_dir: Path,
                  execution: Execution = CPU_EAGER) -> list[RunOutcome]:
-    """Train ``points`` (same task, method, mixer; any qualities) as one population and evaluate each run; each
+    """Train ``points`` (same task, method, mixer and method options; any qualities) as one population and evaluate each run; each
     member samples its own quality's dataset."""
     from omiga.data import load_dataset
     from omiga.data.importers import observation_mode
@@ -169,7 +169,7 @@ def train_points(plan: StudyPlan, points: list[GridPoint], *, study_dir: Path,
     from omiga.train import train_population
 
     if len({point.population for point in points}) != 1:
-        raise ValueError("train_points needs points of one population (same task, method, mixer)")
+        raise ValueError("train_points needs points of one population (same task, method, mixer, options)")
     qualities = _qualities(plan, points)
     if plan.epochs is not None and len(qualities) != 1:
         raise ValueError("a plan whose budget counts epochs trains each quality as its own population")

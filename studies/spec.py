@@ -1,6 +1,8 @@
 """Study specs: TOML files under ``studies/specs/`` validated into frozen dataclasses.
 
-A spec names the factors of a study and their levels (method, α, mixer, global_info), the seeds, the
+A spec names the factors of a study and their levels (method, α, mixer, global_info), each baseline's grid
+over its own hyperparameters (``[methods.<name>]`` tables: option name -> list of levels, e.g.
+``[methods.cql] alpha = [0.3, 1.0, 3.0]``; the options of :mod:`omiga.methods.options`), the seeds, the
 training length and the claims handed to analysis (validated against analysis's schema when the spec loads, so
 an outdated claim fails with analysis's migration message before any training). Presets (``studies/presets.py``) scale a spec; the
 spec's own ``steps`` and ``seeds`` are the paper-scale values.
@@ -19,11 +21,13 @@ from omiga.config import METHOD_NAMES, MIXER_NAMES
 from omiga.errors import UnknownNameError
 from omiga.tasks import CORRELATIONS, get_task
 from studies.errors import StudyError
+from studies.method_grid import MethodGrid
 
 __all__ = [
     "OMIGA_ONLY_FACTORS",
     "SPEC_DIR",
     "Factors",
+    "MethodGrid",
     "StudySpec",
     "load_spec",
     "parse_spec",
@@ -130,6 +134,8 @@ class StudySpec:
     own factorised data) and ``shared`` (``<quality>@shared``, the team's correlated draws); empty: independent."""
     factors: Factors = field(default_factory=Factors)
     """Levels of method, α, mixer and global_info."""
+    methods: tuple[MethodGrid, ...] = ()
+    """Each baseline's grid over its own hyperparameters (a method without one runs at its defaults)."""
     seeds: int = 5
     """Independent runs per grid point (paper scale; presets change it)."""
     steps: int = 100_000
@@ -171,9 +177,19 @@ class StudySpec:
                 raise StudyError(f"{where}: each [[claims]] entry needs a string 'kind', got {claim!r}")
         _validate_claims(where, self.claims, self.select_seeds)
 
+    def settings(self, method: str, *, discrete: bool) -> list[tuple[tuple[str, float], ...]]:
+        """The method_options settings ``method`` runs at on a task of that action kind: its grid's
+        combinations, or its defaults alone."""
+        for grid in self.methods:
+            if grid.method == method:
+                return grid.settings(discrete=discrete)
+        return [()]
+
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (recorded in the Optuna study for provenance and remote workers)."""
         variants = {"correlations": list(self.correlations)} if self.correlations else {}  # older plans lack it
+        if self.methods:  # likewise: a spec without method grids stores the plan it stored before
+            variants["methods"] = {grid.method: grid.to_toml() for grid in self.methods}
         return {
             "name": self.name, "description": self.description, "tasks": list(self.tasks),
             "qualities": list(self.qualities), **variants, "seeds": self.seeds, "steps": self.steps,
@@ -207,8 +223,8 @@ def _with_select_seeds(claims: list[Any], select_seeds: object) -> tuple[Any, ..
                  else claim for claim in claims)
 
 
-_SPEC_KEYS = ("name", "description", "tasks", "qualities", "correlations", "factors", "seeds", "steps", "eval_episodes",
-              "batch_size", "select_seeds", "claims")
+_SPEC_KEYS = ("name", "description", "tasks", "qualities", "correlations", "factors", "methods", "seeds", "steps",
+              "eval_episodes", "batch_size", "select_seeds", "claims")
 
 
 def parse_spec(values: Mapping[str, Any], *, name: str) -> StudySpec:
@@ -229,9 +245,15 @@ def parse_spec(values: Mapping[str, Any], *, name: str) -> StudySpec:
     scalars = {key: values[key] for key in ("description", "seeds", "steps", "eval_episodes", "batch_size")
                if key in values}
     select_seeds = values.get("select_seeds")
+    parsed = Factors.from_toml(factors, where=where)
+    grids = values.get("methods", {})
+    if not isinstance(grids, Mapping):
+        raise StudyError(f"{where}: methods must be tables [methods.<name>], e.g. [methods.cql] alpha = [0.3, 1.0]")
     return StudySpec(name=name, tasks=tuple(values.get("tasks", ())), qualities=tuple(values.get("qualities", ())),
                      correlations=tuple(values.get("correlations", ())),
-                     factors=Factors.from_toml(factors, where=where),
+                     factors=parsed,
+                     methods=tuple(MethodGrid.from_toml(method, grid, where=where, methods=parsed.method)
+                                   for method, grid in grids.items()),
                      select_seeds=tuple(select_seeds) if isinstance(select_seeds, list) else select_seeds,
                      claims=_with_select_seeds(claims, select_seeds), **scalars)
 

@@ -96,8 +96,9 @@ def _fail_all(study: optuna.Study, claimed: list[ClaimedTrial], reason: str) -> 
 def _describe(points: list[GridPoint]) -> str:
     first = points[0]
     mixer = f" {first.mixer}" if first.mixer else ""
+    setting = "".join(f" {name}={value:g}" for name, value in first.options)
     qualities = "+".join(dict.fromkeys(point.quality for point in points))
-    return f"{qualities} {first.method}{mixer}: {len(points)} run{'s' if len(points) > 1 else ''}"
+    return f"{qualities} {first.method}{mixer}{setting}: {len(points)} run{'s' if len(points) > 1 else ''}"
 
 
 def study_progress(study: optuna.Study, *, finished: int, elapsed_s: float) -> str:

@@ -14,16 +14,15 @@ from test_train_population import _config, _params, _run
 from omiga.batch import BatchSampler
 from omiga.config import MemberConfig, NetworkConfig, TrainConfig
 from omiga.errors import ConfigError
-from omiga.methods import METHOD_ACTION_KINDS, get_action_rule, get_update_rule
+from omiga.methods import METHOD_ACTION_KINDS, get_action_rule, get_extra_networks, get_update_rule
 from omiga.methods.noise import MemberNoise, member_noise_keys
 from omiga.networks import ActionSpace, PopulationNetworks
 from omiga.population import MemberTensors
 from omiga.stacked import member_generators
 from omiga.train import train_population
-from omiga.trainer import PopulationTrainer
 
 CASES = [("bcq", "discrete"), ("bcq", "continuous"), ("cql", "discrete"), ("cql", "continuous"),
-         ("icq", "discrete"), ("icq", "continuous"), ("omar", "continuous")]
+         ("icq", "discrete"), ("icq", "continuous"), ("omar", "discrete"), ("omar", "continuous")]
 
 
 @pytest.fixture
@@ -54,11 +53,16 @@ def test_same_seed_gives_bitwise_identical_results(datasets, method, kind):
 
 
 MOVED_BY = {
-    "bcq": {"loss/q": {"q", "mixer"}, "loss/pi": {"pi"}},
-    "cql": {"loss/q": {"q", "mixer"}, "loss/cql": {"q"}, "loss/pi": {"pi"}},
-    "icq": {"loss/q": {"q", "mixer"}, "loss/pi": {"pi"}},
-    "omar": {"loss/q": {"q", "mixer"}, "loss/cql": {"q"}, "loss/pi": {"pi"}},
+    ("bcq", "discrete"): {"loss/q": {"q", "mixer"}, "loss/pi": {"pi"}},
+    ("bcq", "continuous"): {"loss/q": {"q", "mixer", "q2"}, "loss/vae": {"vae"}, "loss/pi": {"xi"}},
+    ("cql", "discrete"): {"loss/q": {"q", "mixer"}, "loss/cql": {"q", "mixer"}},
+    ("cql", "continuous"): {"loss/q": {"q", "mixer"}, "loss/cql": {"q", "mixer"}, "loss/pi": {"pi"}},
+    ("icq", "discrete"): {"loss/q": {"q", "mixer"}, "loss/pi": {"pi"}},
+    ("icq", "continuous"): {"loss/q": {"q", "mixer"}, "loss/pi": {"pi"}},
+    ("omar", "discrete"): {"loss/q": {"q", "mixer"}, "loss/cql": {"q", "mixer"}, "loss/pi": {"pi"}},
+    ("omar", "continuous"): {"loss/q": {"q", "mixer"}, "loss/cql": {"q", "mixer"}, "loss/pi": {"pi"}},
 }
+"""Which networks each loss may move (the mixed CQL penalty reaches the mixer's w, as the cited code)."""
 
 
 @pytest.mark.parametrize(("method", "kind"), CASES)
@@ -66,14 +70,18 @@ def test_each_loss_moves_only_its_network(datasets, method, kind):
     dataset = datasets[kind]
     space = ActionSpace(n_agents=dataset.n_agents, obs_dim=dataset.obs_dim, state_dim=dataset.state_dim,
                         n_actions=dataset.n_actions, act_dim=dataset.act_dim)
-    nets = PopulationNetworks(space, network=NetworkConfig(hidden=8, mixer_hidden=4), mixer="linear",
-                              generators=member_generators([0, 1], "init"))
+    network = NetworkConfig(hidden=8, mixer_hidden=4)
+    nets = PopulationNetworks(space, network=network, mixer="linear", generators=member_generators([0, 1], "init"),
+                              extra=get_extra_networks(method, space=space, network=network))
     batch = BatchSampler(dataset, seeds=[0, 1], batch_size=8).sample()
     members = MemberTensors.from_members([MemberConfig(seed=0, alpha=1.0)] * 2)
     losses, _ = get_update_rule(method)(nets, batch, members, TrainConfig(steps=1, method=method))
-    expected = {name: modules for name, modules in MOVED_BY[method].items() if name in losses}
-    assert set(losses) == set(expected) and "loss/q" in losses
+    expected = MOVED_BY[(method, kind)]
+    assert set(losses) == set(expected)
     modules = {"v": nets.v, "q": nets.q, "pi": nets.policy, "mixer": nets.mixer}
+    if nets.extra is not None:
+        modules |= {"q2": nets.extra.q2, "xi": nets.extra.perturbation,
+                    "vae": torch.nn.ModuleList([nets.extra.encoder, nets.extra.decoder])}
     for name, loss in losses.items():
         nets.zero_grad(set_to_none=True)
         loss.sum().backward(retain_graph=True)
@@ -112,11 +120,8 @@ def test_evaluation_acts_with_the_methods_own_rule(discrete_dataset):
     assert get_action_rule("omiga", config=_config(steps=1)) is None
 
 
-def test_omar_refuses_discrete_actions_with_the_fix(discrete_dataset):
-    assert METHOD_ACTION_KINDS["omar"] == ("continuous",)
-    with pytest.raises(ConfigError, match="method 'omar' supports continuous actions only.*use one of bc, bcq, cql"):
-        PopulationTrainer(discrete_dataset, config=_config(steps=1, method="omar"),
-                          members=[MemberConfig(seed=0, alpha=1.0)])
+def test_every_baseline_supports_both_action_kinds():
+    assert all(kinds == ("discrete", "continuous") for kinds in METHOD_ACTION_KINDS.values())
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
@@ -126,6 +131,9 @@ def test_omar_refuses_discrete_actions_with_the_fix(discrete_dataset):
     ({"method": "omar", "method_options": (("elites", 30),)}, "OmarOptions.elites must be an integer >= 2"),
     ({"method": "icq", "method_options": (("n_samples", 2.5),)}, "IcqOptions.n_samples must be an integer"),
     ({"method": "cql", "method_options": {"alpha": 1.0}}, "must be a tuple of"),
+    ({"method": "cql", "method_options": (("penalty", "sum"),)}, "CqlOptions.penalty must be one of 'mixed', 'agent'"),
+    ({"method": "cql", "method_options": (("alpha", "1"),)}, "method_options 'alpha' must be a number"),
+    ({"method": "bcq", "method_options": (("phi", -0.1),)}, r"BcqOptions.phi must be a number >= 0.0"),
 ])
 def test_bad_method_options_get_one_clear_error(overrides, message):
     with pytest.raises(ConfigError, match=message):

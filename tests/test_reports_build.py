@@ -39,8 +39,21 @@ def study_scores() -> pd.DataFrame:
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "demo"
     files = build_report(scores=study_scores(), out_dir=out, claims=CLAIMS, study_name="demo",
-                         bootstrap_reps=300, seed=0)
+                         bootstrap_reps=300, seed=0, select_seeds=0.4)
     return files
+
+
+def test_a_tuned_study_gets_the_papers_rows_each_method_at_its_selected_setting(report) -> None:
+    """OMIGA ran at two settings (global on/off): tuned.md has one row per method, OMIGA at the setting chosen on
+    seeds 0-1 (global, clearly best on smac_a), judged on seeds 2-4; the full per-configuration table stays."""
+    tuned = (report.out_dir / "tuned.md").read_text()
+    rows = [row[0] for row in _markdown_tables(tuned)[0][1:]]
+    assert rows == ["BC", "OMIGA"] and "selected on seeds 0-1 and tested on seeds 2-4" in tuned
+    settings = pd.read_csv(report.out_dir / "tuned_settings.csv").set_index(["task", "method"])
+    assert settings.loc[("smac_a", "omiga"), "setting"] == "omiga α=1 linear global"
+    assert settings.loc[("smac_a", "bc"), "n_settings"] == 1
+    assert len(_markdown_tables((report.out_dir / "table.md").read_text())[0]) == 4  # header + 3 configurations
+    assert 'id="tuned"' in (report.out_dir / "index.html").read_text()
 
 
 def test_every_promised_file_is_written(report) -> None:
@@ -263,7 +276,7 @@ def test_two_builds_give_byte_identical_files_and_leave_the_global_rng_alone(rep
     np.random.seed(3)
     expected = np.random.RandomState(3).rand()
     again = build_report(scores=study_scores(), out_dir=tmp_path / "demo", claims=CLAIMS, study_name="demo",
-                         bootstrap_reps=300, seed=0, engine="rliable")
+                         bootstrap_reps=300, seed=0, engine="rliable", select_seeds=0.4)
     assert np.random.rand() == expected
     names = sorted(p.name for p in report.out_dir.iterdir())
     assert names == sorted(p.name for p in again.out_dir.iterdir())

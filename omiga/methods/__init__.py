@@ -9,7 +9,10 @@ with frozen parameters where an actor maximises it). Randomness inside a rule co
 
 A method module may also expose ``act(nets, obs, avail, *, config) -> actions`` when it acts differently from
 the policy head (BCQ's filtered greedy Q, CQL's greedy Q on discrete tasks); :func:`get_action_rule` returns
-it, and the evaluation policy uses it. Method hyperparameters live in :mod:`omiga.methods.options`.
+it, and the evaluation policy uses it. A module may expose ``extra_networks(*, space, network)`` returning a
+builder ``generators -> nn.Module`` of its own networks (continuous BCQ's VAE, ξ and second Q), or None;
+:func:`get_extra_networks` returns it and the trainer hands it to :class:`~omiga.networks.PopulationNetworks`.
+Method hyperparameters live in :mod:`omiga.methods.options`.
 
 Adding a baseline: write ``omiga/methods/<name>.py`` with its pure loss functions and ``compute_losses``, add
 one line to :data:`METHOD_MODULES` and :data:`METHOD_ACTION_KINDS`. The trainer needs no edit.
@@ -24,8 +27,8 @@ from typing import Any
 
 from omiga.errors import ConfigError, UnknownNameError
 
-__all__ = ["METHOD_ACTION_KINDS", "METHOD_MODULES", "check_action_kind", "get_action_rule", "get_update_rule",
-           "method_names"]
+__all__ = ["METHOD_ACTION_KINDS", "METHOD_MODULES", "check_action_kind", "get_action_rule", "get_extra_networks",
+           "get_update_rule", "method_names"]
 
 METHOD_MODULES: dict[str, str] = {
     "omiga": "omiga.methods.omiga",
@@ -43,7 +46,7 @@ METHOD_ACTION_KINDS: dict[str, tuple[str, ...]] = {
     "bcq": ("discrete", "continuous"),
     "cql": ("discrete", "continuous"),
     "icq": ("discrete", "continuous"),
-    "omar": ("continuous",),
+    "omar": ("discrete", "continuous"),
 }
 """Method name -> the action kinds it supports (the study layer can filter its grid with this)."""
 
@@ -68,6 +71,12 @@ def get_action_rule(name: str, *, config: Any) -> Callable[..., Any] | None:
     """``act(nets, obs, avail)`` of method ``name`` bound to ``config``, or None for the policy head's actions."""
     act = getattr(_module(name), "act", None)
     return None if act is None else functools.partial(act, config=config)
+
+
+def get_extra_networks(name: str, *, space: Any, network: Any) -> Callable[..., Any] | None:
+    """The builder of method ``name``'s own networks for ``space`` (``generators -> nn.Module``), or None."""
+    factory = getattr(_module(name), "extra_networks", None)
+    return None if factory is None else factory(space=space, network=network)
 
 
 def check_action_kind(name: str, *, discrete: bool) -> None:

@@ -16,6 +16,7 @@ from omiga.networks import PopulationNetworks
 __all__ = [
     "actor_loss",
     "available_or_all",
+    "best_sampled_actions",
     "greedy_q_actions",
     "mask_unavailable",
     "member_mean",
@@ -64,3 +65,11 @@ def greedy_q_actions(nets: PopulationNetworks, obs: torch.Tensor, avail: torch.T
     if allowed is not None:
         q = q.masked_fill(~allowed, float("-inf"))
     return q.argmax(-1)
+
+
+def best_sampled_actions(*, actions: torch.Tensor, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per agent, the sample with the highest Q (NaN never wins): ``actions [M, B, K, N, d]``, ``q [M, B, K, N]``
+    -> ``[M, B, N, d]``, ``[M, B, N]``."""
+    best_q, index = torch.nan_to_num(q, nan=float("-inf")).max(dim=2)
+    best = actions.gather(2, index[:, :, None, :, None].expand(-1, -1, 1, -1, actions.shape[-1])).squeeze(2)
+    return best, best_q

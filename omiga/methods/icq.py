@@ -7,17 +7,22 @@ Critic (``loss/q``), Q_tot = Σ_i w_i(s) Q_i + b(s) from ``TrainConfig.mixer`` (
     y = r + γ (1 − d) · ρ(s′, a′) Q̄_tot(s′, a′),   ρ = B · softmax_batch(Q̄_tot(s′, a′) / α)
     L = E[(Q_tot(s, a) − y)²]
 with a′ the dataset's next actions (in-sample), Q̄ and the mixer from the target networks, ρ detached.
-Differences from the paper: one-step targets instead of TD(λ) over episodes (the trainer samples
-transitions); ρ is normalised over the whole batch, terminal rows included (their bootstrap is masked anyway).
+Differences from the paper and the ICQ SMAC code, and why: one-step targets instead of TD(λ) over episodes (the
+trainer samples independent transitions, not episodes; TD(λ) would need an episode sampler and recurrent
+agents); ρ is normalised over the whole batch of transitions (the code: over the episodes of a batch at each
+step), terminal rows included (their bootstrap is masked anyway); soft target updates instead of periodic copies.
 
 Actor (``loss/pi``), per agent i, with the decomposed advantage of the online Q and mixer weights (detached):
-    A_i = Q_i(o_i, a_i) − E_{a∼π_i(·|o_i)} Q_i(o_i, a),   ω_i = B · softmax_batch(w_i(s) A_i / β)
-    L = −E[ω_i log π_i(a_i | o_i)]
+    A_i = Q_i(o_i, a_i) − E_{a∼π_i(·|o_i)} Q_i(o_i, a),   L = −E[ω_i log π_i(a_i | o_i)]
+    discrete (the ICQ SMAC code, w outside the softmax):   ω_i = w_i(s) · B · softmax_batch(A_i / β)
+    continuous (the OMIGA baseline code):                  ω_i = B · softmax_batch(w_i(s) A_i / β)
 The baseline is exact for discrete actions (Σ_a π_i(a|o) Q_i(o, a) over available actions) and a K-sample
 estimate for continuous ones. The OMIGA baseline code's continuous ICQ weights by w_i Q_i without the baseline;
 we follow the paper's advantage. Evaluation acts with the policy: argmax of logits / tanh(μ).
 
-Hyperparameters (:class:`~omiga.methods.options.IcqOptions`): α = 10, β = 100, K = 10 — see that module.
+Hyperparameters (:class:`~omiga.methods.options.IcqOptions`): α = 1000, β = 0.1 on discrete tasks (the ICQ SMAC
+code, on SMAC's 0-20 returns: with the continuous code's β = 100 every weight is ≈ 1 there and ICQ is behaviour
+cloning); α = 10, β = 100 on continuous ones; K = 10 — see that module.
 """
 
 from __future__ import annotations
@@ -47,10 +52,15 @@ def in_sample_target(*, rewards: torch.Tensor, terminals: torch.Tensor, next_q_t
     return (rewards + gamma * (1.0 - terminals) * rho * next_q_tot).detach()
 
 
-def icq_policy_loss(*, log_prob: torch.Tensor, advantage: torch.Tensor, w: torch.Tensor,
-                    temperature: float) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """−E[ω_i log π_i(a_i|o_i)], ω = B · softmax over the batch of w_i A_i / β; ``[M, B, N]`` inputs, ``[M]`` loss."""
-    weights = batch_softmax_weights(w.detach() * advantage.detach(), temperature)
+def icq_policy_loss(*, log_prob: torch.Tensor, advantage: torch.Tensor, w: torch.Tensor, temperature: float,
+                    w_outside: bool = False) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """−E[ω_i log π_i(a_i|o_i)] with ω = B · softmax over the batch of w_i A_i / β, or with ``w_outside``
+    ω = w_i · B · softmax over the batch of A_i / β; ``[M, B, N]`` inputs, ``[M]`` loss, ω detached."""
+    w, advantage = w.detach(), advantage.detach()
+    if w_outside:
+        weights = w * batch_softmax_weights(advantage, temperature)
+    else:
+        weights = batch_softmax_weights(w * advantage, temperature)
     return -member_mean(weights * log_prob), {"weights/icq_max": weights.flatten(1).amax(1),
                                               "value/advantage": member_mean(advantage.detach())}
 
@@ -76,16 +86,17 @@ def compute_losses(nets: PopulationNetworks, batch: Batch, members: MemberTensor
     """Per-member ``loss/q`` (in-sample weighted TD) and ``loss/pi`` (advantage-weighted regression) ``[M]``."""
     require_next_actions(batch)
     options = method_options("icq", config.method_options)
+    critic_temperature, policy_temperature = options.temperatures(discrete=nets.space.discrete)
     with torch.no_grad():
         next_q = nets.q_values(batch.next_obs, batch.next_actions, target=True)
         next_q_tot = nets.mixer_target(next_q, batch.next_state).q_tot
         target = in_sample_target(rewards=batch.rewards, terminals=batch.terminals, next_q_tot=next_q_tot,
-                                  gamma=config.gamma, temperature=options.critic_temperature)
+                                  gamma=config.gamma, temperature=critic_temperature)
     q = nets.q_values(batch.obs, batch.actions)
     mixed = nets.mixer(q, batch.state)
     loss_q = member_mean((mixed.q_tot - target) ** 2)
     diag_q = {"value/q_tot": member_mean(mixed.q_tot.detach()), "value/q_target": member_mean(target)}
     log_prob = nets.policy_log_prob(batch.obs, batch.actions, batch.avail_actions)
     loss_pi, diag_pi = icq_policy_loss(log_prob=log_prob, advantage=_advantage(nets, batch, config), w=mixed.w,
-                                       temperature=options.policy_temperature)
+                                       temperature=policy_temperature, w_outside=nets.space.discrete)
     return {"loss/q": loss_q, "loss/pi": loss_pi}, {**diag_q, **diag_pi}
