@@ -30,6 +30,7 @@ from omiga.flat import FlatGroups, flat_adam_state, per_parameter_adam_state
 from omiga.gradients import EagerGradients
 from omiga.graphed import GraphedUpdate
 from omiga.methods import check_action_kind, get_extra_networks, get_update_rule
+from omiga.methods.options import check_option_kinds
 from omiga.networks import ActionSpace, PopulationNetworks
 from omiga.population import MemberTensors
 from omiga.stacked import member_generators
@@ -52,6 +53,7 @@ class PopulationTrainer:
             raise ConfigError(f"device {config.device!r} requested but this torch build sees no CUDA GPU; "
                               "use device 'cpu'")
         check_action_kind(config.method, discrete=dataset.discrete)
+        check_option_kinds(config.method, config.method_options, discrete=dataset.discrete)
         seeds = [m.seed for m in self.members]
         space = ActionSpace(n_agents=dataset.n_agents, obs_dim=dataset.obs_dim, state_dim=dataset.state_dim,
                             n_actions=dataset.n_actions, act_dim=dataset.act_dim)

@@ -69,6 +69,11 @@ def test_a_resumed_run_writes_the_whole_history_once(discrete_dataset, tmp_path)
     assert _scalars(member)["eval/return"] == [(10, 10.0), (20, 20.0), (25, 25.0)]
 
 
+def test_a_run_without_evaluation_writes_no_scalars(discrete_dataset, tmp_path):
+    train_population(discrete_dataset, config=CONFIG, members=MEMBERS, out_dir=tmp_path, tensorboard=True)
+    assert (tmp_path / "result.json").is_file() and not (tmp_path / "tensorboard").exists()
+
+
 def test_without_a_terminal_progress_is_a_line_every_interval():
     now = [0.0]
     stream = io.StringIO()

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from omiga.errors import ConfigError
@@ -40,6 +41,7 @@ __all__ = [
     "CqlOptions",
     "IcqOptions",
     "OmarOptions",
+    "check_option_kinds",
     "method_options",
     "option_applies",
     "option_kind",
@@ -183,6 +185,18 @@ OPTION_ACTION_KINDS: dict[str, dict[str, str]] = {
     "omar": {"n_samples": "continuous", "init_mean": "continuous", "init_std": "continuous"},
 }
 """Options that act on one action kind only (the others act on both): a study sweeps them only there."""
+
+
+def check_option_kinds(method: str, options: Sequence[tuple[str, object]], *, discrete: bool) -> None:
+    """ConfigError naming the first option of ``method`` that acts on the other action kind only (it would be
+    silently ignored on this dataset)."""
+    kind = "discrete" if discrete else "continuous"
+    for name, _ in options:
+        if not option_applies(method, name, discrete=discrete):
+            usable = sorted(n for n, k in OPTION_ACTION_KINDS.get(method, {}).items() if k == kind)
+            hint = f" (its {kind}-only options: {', '.join(usable)})" if usable else ""
+            raise ConfigError(f"method {method!r} option {name!r} acts on {OPTION_ACTION_KINDS[method][name]} "
+                              f"actions only, but the dataset's actions are {kind}: drop it{hint}")
 
 
 def option_applies(method: str, name: str, *, discrete: bool) -> bool:

@@ -46,8 +46,11 @@ def write_member_scalars(out_dir: Path, *, labels: Sequence[str],
                          history: Sequence[Sequence[Mapping[str, float]]]) -> list[Path]:
     """Write ``history[m]`` (a list of ``{tag: value, "step": s}``) of member m under ``labels[m]``.
 
-    Returns the member directories. Each directory's earlier event files are removed first.
+    Returns the member directories (none when no member has a scalar: a run without evaluation writes nothing).
+    Each directory's earlier event files are removed first.
     """
+    if not any(history):
+        return []
     from torch.utils.tensorboard import SummaryWriter
 
     written = []
