@@ -222,8 +222,8 @@ CASES: list[tuple[str, str, list[str], int, str]] = [
      "unknown method 'ppo'; known methods: bc, bcq, cql, icq, omar, omiga"),
     ("method option for the other action kind", "omiga",
      _train("good.h5", "--alpha", "1", "--method", "bcq", "--method-option", "phi=0.1"), 2,
-     "method 'bcq' option 'phi' acts on continuous actions only, but the dataset's actions are discrete: drop it "
-     "(its discrete-only options: threshold)"),
+     ("method 'bcq' option 'phi' acts on continuous actions only, but the dataset's actions are discrete: drop it "
+      "(its discrete-only options: threshold)")),
     ("zero steps", "omiga", [*_train("good.h5"), "--steps", "0"], 2, "TrainConfig.steps must be an integer >= 1, got 0"),
     ("gamma above 1", "omiga", _train("good.h5", "--alpha", "1", "--gamma", "1.5"), 2,
      "TrainConfig.gamma must lie in [0, 1], got 1.5"),
