@@ -43,12 +43,14 @@ def test_compiled_steps_equal_the_eager_steps(request, dataset_name, mixer):
 
 @pytest.mark.parametrize(("method", "dataset_name"), [
     ("bc", "discrete_dataset"), ("bcq", "discrete_dataset"), ("cql", "continuous_dataset"),
-    ("icq", "discrete_dataset"), ("omar", "continuous_dataset")])
+    ("icq", "discrete_dataset"), ("omar", "discrete_dataset")])
 def test_every_baseline_compiles_to_its_eager_steps(request, method, dataset_name):
     """Sampled actions (noise), frozen-parameter calls and losses that leave a group without gradient all go
     through the one compiled graph: the numbers are the eager step's. (Continuous BCQ, with its VAE, ξ and Q²,
     compiles too and matched its eager steps to 1.5e-8 when checked by hand; its graph takes minutes to compile,
-    too long for the suite.)"""
+    too long for the suite. Continuous OMAR is CQL's mixed-penalty critic, compiled in the cql case, plus the
+    Gaussian search; its graph took 216 s to compile on a cold cache, so the suite compiles discrete OMAR, the
+    newer code, instead.)"""
     dataset = request.getfixturevalue(dataset_name)
     options = (("iterations", 1),) if method == "omar" else ()
     config = _config(method=method, method_options=options, mixer="vdn" if method == "bc" else "linear")
