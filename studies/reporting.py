@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from studies.errors import StudyError
 from studies.plan import StudyPlan
 from studies.storage import mask_url
@@ -43,6 +41,7 @@ def dataset_summary(plan: StudyPlan):
 
     from omiga.data.coverage import coverage_diagnostics
     from omiga.data.io import read_dataset_file
+    from omiga.data.returns import episode_returns
     from studies.runner import dataset_file
 
     rows, returns = [], []
@@ -57,9 +56,8 @@ def dataset_summary(plan: StudyPlan):
                      "behaviour_return_std": float(attrs["return_std"]), "episodes": int(attrs["n_episodes"]),
                      **{key: value for key, value in diagnostics.items()
                         if key not in ("episodes", "return_mean", "return_std")}})
-        ends = np.flatnonzero(arrays["terminals"] | arrays["truncations"])
-        episode_returns = np.add.reduceat(arrays["rewards"].astype(np.float64), np.r_[0, ends[:-1] + 1])
-        returns += [{"task": plan.task, "quality": quality, "return": float(r)} for r in episode_returns]
+        returns += [{"task": plan.task, "quality": quality, "return": float(r)}
+                    for r in episode_returns(arrays["rewards"], arrays["terminals"] | arrays["truncations"])]
     if not rows:
         return None, None
     return pd.DataFrame(rows), pd.DataFrame(returns)

@@ -17,6 +17,7 @@ from optuna.storages.journal import JournalFileBackend
 from omiga.errors import BackendUnavailableError
 from omiga.masking import mask_secrets
 from omiga.paths import check_output_dir, check_output_file
+from studies.artifacts import ARTIFACT_DIR
 from studies.errors import StudyError
 from studies.journal import check_journal
 from studies.retry import DEFAULT_STORAGE_PATIENCE_S, RetryingStorage
@@ -143,4 +144,4 @@ def dashboard_command(*, url: str | None, study_dir: Path) -> str:
     """The optuna-dashboard command that shows this storage (password masked) and each trial's result file
     (studies.artifacts)."""
     target = str(journal_path(study_dir)) if url is None else mask_url(url)
-    return f"optuna-dashboard {target} --artifact-dir {Path(study_dir) / 'artifacts'}"
+    return f"optuna-dashboard {target} --artifact-dir {Path(study_dir) / ARTIFACT_DIR}"

@@ -31,6 +31,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from omiga.data.returns import episode_returns
+
 __all__ = ["DIAGNOSTIC_FIELDS", "STATE_BITS", "STATE_SEED", "CoverageDiagnostics", "coverage_diagnostics",
            "dataset_coverage", "plugin_conditional_entropy", "plugin_conditional_mutual_information",
            "plugin_entropy", "state_cells"]
@@ -196,7 +198,8 @@ def coverage_diagnostics(*, state: np.ndarray, actions: np.ndarray, avail_action
     if not len(ends):
         raise ValueError("coverage diagnostics need at least one complete episode (a terminal or truncation)")
     starts = np.concatenate([[0], ends[:-1] + 1])
-    returns = np.add.reduceat(np.asarray(rewards, np.float64)[: ends[-1] + 1], starts)
+    is_end = np.asarray(terminals, bool) | np.asarray(truncations, bool)
+    returns = episode_returns(np.asarray(rewards)[: ends[-1] + 1], is_end[: ends[-1] + 1])
     first = np.ascontiguousarray(np.asarray(state, np.float32)[starts])
     distinct = len(np.unique(first.view(np.dtype((np.void, first.dtype.itemsize * first.shape[1]))).ravel()))
     cells = state_cells(state)

@@ -12,7 +12,14 @@ import numpy as np
 
 from omiga.errors import ConfigError
 
-__all__ = ["reward_to_go"]
+__all__ = ["episode_returns", "reward_to_go"]
+
+
+def episode_returns(rewards: np.ndarray, is_end: np.ndarray) -> np.ndarray:
+    """The return of each episode, float64 ``[episodes]``: rewards summed from each episode's first step to the
+    step where ``is_end`` (terminal or truncation) is true; steps after the last end form one more segment."""
+    ends = np.flatnonzero(np.asarray(is_end, bool))
+    return np.add.reduceat(np.asarray(rewards, np.float64), np.r_[0, ends[:-1] + 1])
 
 
 def reward_to_go(

@@ -20,6 +20,7 @@ from functools import cached_property
 
 import numpy as np
 
+from omiga.data.returns import episode_returns
 from omiga.data.validate import SCHEMA_VERSION, validate_arrays
 from omiga.errors import DatasetError
 
@@ -137,8 +138,7 @@ class OfflineDataset:
         arrays = {"obs": obs, "state": state, "actions": actions, "avail_actions": avail_actions,
                   "rewards": rewards, "terminals": terminals, "truncations": truncations}
         _raise_if_invalid(validate_arrays(arrays, attrs={}))
-        ends = np.flatnonzero(terminals | truncations)
-        returns = np.add.reduceat(rewards.astype(np.float64), np.r_[0, ends[:-1] + 1])
+        returns = episode_returns(rewards, terminals | truncations)
         attrs = DatasetAttrs.summarize(
             episode_returns=returns, task=task, quality=quality, source=source, behavior=behavior, seed=seed,
             backend=backend,

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from omiga.data.returns import episode_returns
+
 __all__ = ["REQUIRED_ATTRS", "SCHEMA_VERSION", "validate_arrays", "validate_dataset"]
 
 SCHEMA_VERSION = 1
@@ -63,8 +65,7 @@ def validate_arrays(arrays: Mapping[str, np.ndarray | None], *, attrs: Mapping[s
 
 def _return_stat_problems(rewards: np.ndarray, is_end: np.ndarray, attrs: Mapping[str, object]) -> list[str]:
     """Stored return statistics that disagree with the rewards (stale or hand-edited attributes)."""
-    ends = np.flatnonzero(is_end)
-    returns = np.add.reduceat(rewards.astype(np.float64), np.r_[0, ends[:-1] + 1])
+    returns = episode_returns(rewards, is_end)
     recomputed = {"return_mean": returns.mean(), "return_std": returns.std(), "return_min": returns.min(),
                   "return_max": returns.max()}
     problems = []
