@@ -60,7 +60,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="behaviour policy checkpoint (expert / medium), or medium=PATH,expert=PATH for "
                               "medium-expert; default: train the SAC learner")
     options.add_argument("--sac-steps", type=int, default=None, metavar="N",
-                         help="environment steps of the SAC behaviour learner (default 300000, 1-2.5 h on 2 cores)")
+                         help="train the SAC behaviour learner for N environment steps instead of using the task's "
+                              "shipped behaviour (the shipped runs took 300000, about 100 min a core)")
     options.add_argument("--max-episode-steps", type=int, default=None, metavar="N",
                          help="episode time limit in steps, at most 1000 (default 1000; shorter for smoke builds)")
     build.add_argument("--allow-large", action="store_true", help="allow --episodes / --sac-steps past omiga.limits")

@@ -5,10 +5,12 @@ Qualities: ``expert`` and ``medium`` roll out one behaviour policy (stochastic `
 ``medium-replay`` is the replay buffer of the SAC training run up to the medium snapshot (its first
 ``episodes`` episodes, or all of it when ``episodes`` is None).
 
-Behaviour policies come either from checkpoints the user supplies (format in
+Behaviour policies come, in this order of preference, from checkpoints the user supplies (format in
 :mod:`omiga.data.behavior_mamujoco`; one path for expert / medium, a mapping ``{"medium": p, "expert": q}`` for
-medium-expert), or from the project's SAC learner (:func:`~omiga.data.behavior_mamujoco_sac.train_sac_behavior`),
-whose run is cached in ``<dataset dir>/behavior/`` so the four qualities of a task and seed share one training.
+medium-expert), from the project's SAC learner when a budget is asked for
+(:func:`~omiga.data.behavior_mamujoco_sac.train_sac_behavior`, cached in ``<dataset dir>/behavior/`` so the four
+qualities of a task and seed share one training), or from the SAC behaviour the task ships
+(:mod:`omiga.behaviour.sac.shipped`: expert and medium actors, medium-replay rebuilt from its actions).
 Observations are stored in ``obs_mode="local"`` (zero-padded agent_obsk=1 observations); ``obs_mode="global"``
 is the ``state`` broadcast to every agent, which any consumer can rebuild from the stored ``state``.
 """
@@ -26,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from omiga.behaviour.sac.shipped import ShippedSAC, has_shipped_sac, load_shipped_sac
 from omiga.checkpoint import save_checkpoint
 from omiga.data.behavior_mamujoco import BehaviorPolicy, load_behavior_checkpoint, single_torch_thread
 from omiga.data.behavior_mamujoco_sac import REPLAY_FIELDS, SACConfig, SACRun, train_sac_behavior
@@ -152,9 +155,10 @@ def build_mamujoco_dataset(*, task, quality: str, episodes: int | None, seed: in
 
     ``task`` is a TaskSpec (its ``.name`` is read) or a task name. ``episodes`` None means the task's
     ``default_episodes`` (1000), or the whole replay buffer for medium-replay. ``behavior_checkpoint``: a path
-    (expert / medium) or ``{"medium": path, "expert": path}``; without it the SAC learner is trained with
-    ``sac`` (default :class:`SACConfig`: 1-2.5 h on 2 cores), or with ``SACConfig.with_budget(sac_steps)``, and
-    cached under ``cache_dir`` (default ``<path's directory>/behavior``). ``max_episode_steps`` < 1000 shortens
+    (expert / medium) or ``{"medium": path, "expert": path}``; without it the task's shipped SAC behaviour is
+    used, or, when ``sac`` or ``sac_steps`` is given or the task ships none, the SAC learner is trained with
+    ``sac`` (default :class:`SACConfig`: about 100 minutes on one core), or with ``SACConfig.with_budget(sac_steps)``,
+    and cached under ``cache_dir`` (default ``<path's directory>/behavior``). ``max_episode_steps`` < 1000 shortens
     episodes (smoke builds only).
     """
     task_name = task if isinstance(task, str) else task.name
@@ -173,25 +177,44 @@ def build_mamujoco_dataset(*, task, quality: str, episodes: int | None, seed: in
     if episodes is None and quality != "medium-replay":
         episodes = int(getattr(task, "default_episodes", DEFAULT_EPISODES))
     with single_torch_thread():
-        if behavior_checkpoint is not None:
-            policies, run = _checkpoint_policies(behavior_checkpoint, quality=quality, env_config=env_config), None
+        if behavior_checkpoint is None and sac is None and sac_steps is None and has_shipped_sac(task_name):
+            arrays, behavior = _from_shipped(load_shipped_sac(task_name), quality=quality, episodes=episodes,
+                                             env_config=env_config, seed=seed, n_envs=n_envs)
+        elif behavior_checkpoint is not None:
+            policies = _checkpoint_policies(behavior_checkpoint, quality=quality, env_config=env_config)
+            arrays, behavior = _roll_out(policies, quality=quality, episodes=episodes, env_config=env_config,
+                                         seed=seed, n_envs=n_envs)
         else:
             if sac is None:
                 sac = SACConfig.with_budget(sac_steps) if sac_steps is not None else SACConfig()
             run = load_or_train_sac_run(task_name=task_name, env_config=env_config, sac=sac, seed=seed,
                                         cache_dir=Path(cache_dir) if cache_dir is not None else path.parent / "behavior")
-            policies = {"medium": run.medium, "expert": run.expert}
-        if quality == "medium-replay":
-            arrays, behavior = _medium_replay(run, episodes=episodes)
-        else:
-            arrays, behavior = _roll_out(policies, quality=quality, episodes=episodes, env_config=env_config,
-                                         seed=seed, n_envs=n_envs)
+            arrays, behavior = (_medium_replay(run, episodes=episodes) if quality == "medium-replay" else
+                                _roll_out({"medium": run.medium, "expert": run.expert}, quality=quality,
+                                          episodes=episodes, env_config=env_config, seed=seed, n_envs=n_envs))
     dataset = OfflineDataset.from_arrays(
         avail_actions=None, task=task_name, quality=quality, source="built", seed=seed,
         backend=MaMuJoCoVectorEnv.backend, behavior=f"{behavior}; {_environment_note()}",
         **{k: arrays[k] for k in REPLAY_FIELDS},
     )
     return save_dataset(dataset, path)
+
+
+def _from_shipped(shipped: ShippedSAC, *, quality: str, episodes: int | None, env_config: MaMuJoCoConfig,
+                  seed: int, n_envs: int) -> tuple[dict[str, np.ndarray], str]:
+    """Data of ``quality`` from the task's shipped SAC behaviour (and its text)."""
+    if quality == "medium-replay":
+        rows = shipped.replay(env_config)
+        arrays = _first_episodes({k: rows[k] for k in REPLAY_FIELDS}, episodes)
+        arrays["truncations"][-1] |= ~arrays["terminals"][-1]
+        entry = shipped.levels["medium"]
+        return arrays, (f"replay buffer of the shipped SAC run up to its medium snapshot (step {entry['step']:,}), "
+                        f"rebuilt from the shipped actions; trained by `{shipped.provenance.get('command', '?')}`")
+    probe = MaMuJoCoVectorEnv(config=env_config, n_envs=1)
+    probe.close()
+    roles = ("medium", "expert") if quality == "medium-expert" else (quality,)
+    policies = {role: shipped.policy(role, probe) for role in roles}
+    return _roll_out(policies, quality=quality, episodes=episodes, env_config=env_config, seed=seed, n_envs=n_envs)
 
 
 def _medium_replay(run: SACRun, *, episodes: int | None) -> tuple[dict[str, np.ndarray], str]:
