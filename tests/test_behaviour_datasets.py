@@ -29,16 +29,18 @@ def built(tmp_path_factory):
             for q in ("poor", "medium", "good")}
 
 
-def test_shipped_levels_act_within_the_masks():
-    manifest = load_manifest("smac_corridor")
-    step = make_vector_env("smac_corridor", n_envs=4, seed=0).reset(seed=0)
+@pytest.mark.parametrize(("task", "scenario", "agents"), [("smac_corridor", "corridor", 6), ("smac_5m_vs_6m", "5m_vs_6m", 5)])
+def test_shipped_levels_act_within_the_masks(task, scenario, agents):
+    manifest = load_manifest(task)
+    step = make_vector_env(task, n_envs=4, seed=0).reset(seed=0)
+    compiled = team_act.cache_info().currsize
     for quality in ("poor", "medium", "good"):
-        act, arrays = manifest.policy(quality).program(get_scenario("corridor"))
+        act, arrays = manifest.policy(quality).program(get_scenario(scenario))
         keys = jax.random.split(jax.random.PRNGKey(0), 4)
         actions = np.asarray(act(step.obs, step.avail_actions, keys, keys, arrays))
-        assert actions.shape == (4, 6)
+        assert actions.shape == (4, agents)
         assert np.take_along_axis(step.avail_actions, actions[..., None], axis=-1).all()
-    assert team_act.cache_info().currsize == 1  # one compiled team step serves every level of the task
+    assert team_act.cache_info().currsize == compiled + 1  # one compiled team step serves every level of the task
 
 
 def test_each_quality_lies_in_its_band_and_validates(built):

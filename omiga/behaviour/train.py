@@ -166,7 +166,14 @@ def _snapshot(run: BehaviourRun, train: TrainState, header: dict, steps: int, re
 
 
 def snapshot_table(out_dir: Path) -> list[dict]:
-    """The snapshots of a run directory, in training order (from ``snapshots/index.jsonl``)."""
-    path = Path(out_dir) / "snapshots" / "index.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
-
+    """The snapshots of a run directory, in training order: ``snapshots/index.jsonl``, or where a run was copied
+    without its index, the ``step-*.npz`` files present and their headers."""
+    directory = Path(out_dir) / "snapshots"
+    path = directory / "index.jsonl"
+    if path.exists():
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = []
+    for file in sorted(directory.glob("step-*.npz")):
+        meta = read_meta(file)
+        rows.append({"file": file.name, **{k: meta.get(k) for k in ("team_steps", "train_return", "train_win_rate")}})
+    return rows
