@@ -11,6 +11,7 @@ serialises to a ``weights_only``-loadable dict.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -58,13 +59,15 @@ class SACRun:
                    replay={k: v.numpy() for k, v in checkpoint["replay"].items()})
 
 
-def train_sac_behavior(*, env_config: MaMuJoCoConfig, config: SACConfig, seed: int, description: str) -> SACRun:
-    """Train a joint-action SAC actor on ``env_config`` in memory (:func:`omiga.behaviour.sac.train.train_sac`).
+def train_sac_behavior(*, env_config: MaMuJoCoConfig, config: SACConfig, seed: int, description: str,
+                       out_dir: Path | None = None) -> SACRun:
+    """Train a joint-action SAC actor on ``env_config`` (:func:`omiga.behaviour.sac.train.train_sac`), resumable
+    from ``out_dir`` when given (an interrupted build picks up where it stopped), else in memory.
 
     Cost: about 50 environment steps (one SAC step each) per second and core with the default network, i.e.
     about 100 minutes for the default 300k steps (docs/mamujoco.md). Deterministic for a seed on a given machine.
     """
-    result = train_sac(env_config=env_config, config=config, seed=seed, description=description)
+    result = train_sac(env_config=env_config, config=config, seed=seed, description=description, out_dir=out_dir)
     snapshots = [(step, score) for step, score, _ in result.snapshots]
     expert_return = snapshots[-1][1]
     medium_index = min(range(len(snapshots)),

@@ -22,6 +22,7 @@ import hashlib
 import importlib.metadata
 import math
 import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -101,8 +102,11 @@ def load_or_train_sac_run(*, task_name: str, env_config: MaMuJoCoConfig, sac: SA
         return SACRun.from_checkpoint(checkpoint, source=f"SAC run cache {cache}")
     description = (f"SAC (joint action, state input, hidden {list(sac.hidden)}) trained online by omiga for "
                    f"{sac.total_steps} steps, seed {seed}, episode cap {env_config.max_episode_steps}")
-    run = train_sac_behavior(env_config=env_config, config=sac, seed=seed, description=description)
+    progress = cache.with_suffix(".run")  # the training's run directory: an interrupted build resumes from it
+    run = train_sac_behavior(env_config=env_config, config=sac, seed=seed, description=description,
+                             out_dir=progress)
     save_checkpoint(run.to_checkpoint(), cache)  # atomic: temp file removed on error
+    shutil.rmtree(progress, ignore_errors=True)
     return run
 
 
