@@ -105,7 +105,7 @@ def test_levels_and_ship_write_the_manifest(shipped):
 def test_datasets_build_from_the_shipped_run(shipped, quality, tmp_path):
     path = build_mamujoco_dataset(task=TASK, quality=quality, episodes=3, seed=0, path=tmp_path / "d.h5",
                                   max_episode_steps=CAP)
-    validate_file(path)
+    assert validate_file(path) == []
     data = load_dataset(path)
     assert "shipped SAC" in data.attrs.behavior or "shipped actions" in data.attrs.behavior
     if quality == "medium-replay":  # the run's own first transitions, rebuilt from the shipped actions
@@ -141,3 +141,22 @@ def test_damaged_shipped_files_give_one_clear_error(shipped, tmp_path):
     with pytest.raises(DatasetError, match="git checkout"):
         build("medium")
     assert not (tmp_path / "x.h5").exists()
+
+
+@pytest.mark.parametrize("task", ["mamujoco_hopper_3x1"])
+def test_the_shipped_actors_load_act_and_build(task, tmp_path):
+    from omiga.behaviour.sac.shipped import has_shipped_sac, load_shipped_sac
+    from omiga.envs.mamujoco import MaMuJoCoVectorEnv, mamujoco_config_for_task
+
+    assert has_shipped_sac(task)
+    shipped = load_shipped_sac(task)
+    env = MaMuJoCoVectorEnv(config=mamujoco_config_for_task(task, max_episode_steps=CAP), n_envs=2)
+    step = env.reset(seed=0)
+    for role in ("expert", "medium"):
+        actions = shipped.policy(role, env).act(obs=step.obs, state=step.state)
+        assert actions.shape == (2, env.n_agents, env.act_dim) and np.abs(actions).max() <= 1.0
+    env.close()
+    assert shipped.levels["expert"]["return_mean"] > 2 * shipped.levels["medium"]["return_mean"] > 0
+    path = build_mamujoco_dataset(task=task, quality="medium-expert", episodes=2, seed=0, path=tmp_path / "d.h5",
+                                  max_episode_steps=CAP)
+    assert validate_file(path) == [] and load_dataset(path).attrs.n_episodes == 2
