@@ -237,7 +237,7 @@ _TASKS: dict[str, TaskSpec] = {
             "side). Normalisation constants are the SMAC scale's 0 and 20, not measured behaviour returns. "
             + _SMAX_NOTE)) for n in (5, 10, 20)),
         _mamujoco_task("mamujoco_halfcheetah_6x1", scenario="HalfCheetah", agent_conf="6x1",
-                       best=6000.0, random=-300.0),
+                       best=3412.40, random=-297.96),
         _mamujoco_task("mamujoco_hopper_3x1", scenario="Hopper", agent_conf="3x1", best=2998.91, random=16.80),
         _mamujoco_task("mamujoco_ant_2x4", scenario="Ant", agent_conf="2x4", best=6000.0, random=-60.0),
         TaskSpec(name="toy_coop", family="toy", backends=("toy",), action_kind="discrete",

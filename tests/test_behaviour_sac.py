@@ -143,7 +143,7 @@ def test_damaged_shipped_files_give_one_clear_error(shipped, tmp_path):
     assert not (tmp_path / "x.h5").exists()
 
 
-@pytest.mark.parametrize("task", ["mamujoco_hopper_3x1"])
+@pytest.mark.parametrize("task", ["mamujoco_hopper_3x1", "mamujoco_halfcheetah_6x1"])
 def test_the_shipped_actors_load_act_and_build(task, tmp_path):
     from omiga.behaviour.sac.shipped import has_shipped_sac, load_shipped_sac
     from omiga.envs.mamujoco import MaMuJoCoVectorEnv, mamujoco_config_for_task
