@@ -146,14 +146,14 @@ def test_damaged_shipped_files_give_one_clear_error(shipped, tmp_path):
 @pytest.mark.parametrize("task", ["mamujoco_hopper_3x1", "mamujoco_halfcheetah_6x1"])
 def test_the_shipped_actors_load_act_and_build(task, tmp_path):
     from omiga.behaviour.sac.shipped import has_shipped_sac, load_shipped_sac
-    from omiga.envs.mamujoco import MaMuJoCoVectorEnv, mamujoco_config_for_task
+    from omiga.envs.mamujoco import MaMuJoCoVectorEnv, mamujoco_config_for_task, mamujoco_sizes
 
     assert has_shipped_sac(task)
     shipped = load_shipped_sac(task)
     env = MaMuJoCoVectorEnv(config=mamujoco_config_for_task(task, max_episode_steps=CAP), n_envs=2)
     step = env.reset(seed=0)
     for role in ("expert", "medium"):
-        actions = shipped.policy(role, env).act(obs=step.obs, state=step.state)
+        actions = shipped.policy(role, mamujoco_sizes(env.config)).act(obs=step.obs, state=step.state)
         assert actions.shape == (2, env.n_agents, env.act_dim) and np.abs(actions).max() <= 1.0
     env.close()
     assert shipped.levels["expert"]["return_mean"] > 2 * shipped.levels["medium"]["return_mean"] > 0

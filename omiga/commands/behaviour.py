@@ -143,21 +143,17 @@ def _sac_levels(args: argparse.Namespace) -> int:
     """levels.csv of a SAC run: the uniform random policy, then every ``--every``-th snapshot, sampled actions."""
     from omiga.behaviour.sac.levels import UniformPolicy, measure_policy
     from omiga.data.behavior_mamujoco import load_behavior_checkpoint
-    from omiga.envs.mamujoco import MaMuJoCoVectorEnv, mamujoco_config_for_task
+    from omiga.envs.mamujoco import mamujoco_config_for_task, mamujoco_sizes
 
-    snapshots = sorted((args.run / "snapshots").glob("step-*.pt"))[:: args.every]
-    if args.only:
-        snapshots = [p for p in sorted((args.run / "snapshots").glob("step-*.pt")) if p.stem in args.only]
+    found = sorted((args.run / "snapshots").glob("step-*.pt"))
+    snapshots = [p for p in found if p.stem in args.only] if args.only else found[:: args.every]
     if not snapshots:
         raise ConfigError(f"{args.run} has no snapshots; train with `python -m omiga behaviour train` first")
     env_config = mamujoco_config_for_task(args.task)
-    probe = MaMuJoCoVectorEnv(config=env_config, n_envs=1)
-    probe.close()
-    dims = {"n_agents": probe.n_agents, "obs_dim": probe.obs_dim, "state_dim": probe.state_dim,
-            "act_dim": probe.act_dim}
+    sizes = mamujoco_sizes(env_config)
     rows = []
-    policies = [("random", 0, UniformPolicy(n_agents=probe.n_agents, act_dim=probe.act_dim))]
-    policies += [(path.stem, int(path.stem.removeprefix("step-")), load_behavior_checkpoint(path, **dims))
+    policies = [("random", 0, UniformPolicy(n_agents=sizes["n_agents"], act_dim=sizes["act_dim"]))]
+    policies += [(path.stem, int(path.stem.removeprefix("step-")), load_behavior_checkpoint(path, **sizes))
                  for path in snapshots]
     for name, step, policy in policies:
         summary = measure_policy(policy, env_config=env_config, episodes=args.episodes, seed=args.seed)

@@ -40,6 +40,7 @@ from omiga.envs.mamujoco import (
     MaMuJoCoConfig,
     MaMuJoCoVectorEnv,
     mamujoco_config_for_task,
+    mamujoco_sizes,
 )
 from omiga.errors import ConfigError, UnknownNameError
 
@@ -144,11 +145,8 @@ def _checkpoint_policies(checkpoints: str | os.PathLike[str] | Mapping[str, str 
     missing = [role for role in needed if role not in paths]
     if missing:
         raise ConfigError(f"quality {quality!r} needs behaviour checkpoints for {list(needed)}; missing {missing}")
-    probe = MaMuJoCoVectorEnv(config=env_config, n_envs=1)
-    probe.close()
-    dims = {"n_agents": probe.n_agents, "obs_dim": probe.obs_dim, "state_dim": probe.state_dim,
-            "act_dim": probe.act_dim}
-    return {role: load_behavior_checkpoint(paths[role], **dims) for role in needed}
+    sizes = mamujoco_sizes(env_config)
+    return {role: load_behavior_checkpoint(paths[role], **sizes) for role in needed}
 
 
 def build_mamujoco_dataset(*, task, quality: str, episodes: int | None, seed: int, path: str | os.PathLike[str],
@@ -214,10 +212,9 @@ def _from_shipped(shipped: ShippedSAC, *, quality: str, episodes: int | None, en
         entry = shipped.levels["medium"]
         return arrays, (f"replay buffer of the shipped SAC run up to its medium snapshot (step {entry['step']:,}), "
                         f"rebuilt from the shipped actions; trained by `{shipped.provenance.get('command', '?')}`")
-    probe = MaMuJoCoVectorEnv(config=env_config, n_envs=1)
-    probe.close()
+    sizes = mamujoco_sizes(env_config)
     roles = ("medium", "expert") if quality == "medium-expert" else (quality,)
-    policies = {role: shipped.policy(role, probe) for role in roles}
+    policies = {role: shipped.policy(role, sizes) for role in roles}
     return _roll_out(policies, quality=quality, episodes=episodes, env_config=env_config, seed=seed, n_envs=n_envs)
 
 

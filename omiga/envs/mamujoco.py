@@ -44,6 +44,7 @@ __all__ = [
     "MaMuJoCoVectorEnv",
     "make_mamujoco_vector_env",
     "mamujoco_config_for_task",
+    "mamujoco_sizes",
     "omiga_agent_views",
 ]
 
@@ -248,6 +249,15 @@ class MaMuJoCoVectorEnv:
     def _env_step(self, reward: np.ndarray, terminated: np.ndarray, truncated: np.ndarray) -> EnvStep:
         return EnvStep(obs=self._obs.copy(), state=self._state.copy(), avail_actions=None, reward=reward,
                        terminated=terminated, truncated=truncated, won=np.zeros(self.n_envs, dtype=bool))
+
+
+def mamujoco_sizes(config: MaMuJoCoConfig) -> dict[str, int]:
+    """``n_agents``, ``obs_dim``, ``state_dim`` and ``act_dim`` of a MaMuJoCo problem, read off a one-env probe
+    (the keyword arguments :func:`omiga.data.behavior_mamujoco.load_behavior_checkpoint` checks against)."""
+    probe = MaMuJoCoVectorEnv(config=config, n_envs=1)
+    probe.close()
+    return {"n_agents": probe.n_agents, "obs_dim": probe.obs_dim, "state_dim": probe.state_dim,
+            "act_dim": probe.act_dim}
 
 
 def make_mamujoco_vector_env(*, scenario: str, agent_conf: str, n_envs: int, seed: int, obs_mode: str = "local",

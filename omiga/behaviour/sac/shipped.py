@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,10 +58,10 @@ class ShippedSAC:
                                f"{file_digest(path)}, manifest {entry['sha256']}); {RESTORE}")
         return path
 
-    def policy(self, role: str, env: MaMuJoCoVectorEnv) -> BehaviorPolicy:
-        """The ``expert`` or ``medium`` actor, checked against its digest and ``env``'s sizes."""
-        policy = load_behavior_checkpoint(self._file(self.levels[role]), n_agents=env.n_agents, obs_dim=env.obs_dim,
-                                          state_dim=env.state_dim, act_dim=env.act_dim)
+    def policy(self, role: str, sizes: Mapping[str, int]) -> BehaviorPolicy:
+        """The ``expert`` or ``medium`` actor, checked against its digest and the env's ``sizes``
+        (:func:`omiga.envs.mamujoco.mamujoco_sizes`)."""
+        policy = load_behavior_checkpoint(self._file(self.levels[role]), **sizes)
         entry = self.levels[role]
         policy.description = (f"shipped SAC {role} actor (step {entry['step']:,}, deterministic return "
                               f"{entry['eval_return']:.1f}), trained by `{self.provenance.get('command', '?')}`")

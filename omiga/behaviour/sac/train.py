@@ -148,13 +148,19 @@ def replay_actions(env: MaMuJoCoVectorEnv, actions: np.ndarray, *, seed: int) ->
     rows = _empty_replay(total, env.n_agents, env.obs_dim, env.state_dim, env.act_dim)
     step = env.reset(seed=seed)
     for t in range(total):
-        after = env.step(actions[t][None])
-        for key, value in (("obs", step.obs[0]), ("state", step.state[0]), ("actions", actions[t]),
-                           ("rewards", after.reward[0]), ("terminals", after.terminated[0]),
-                           ("truncations", after.truncated[0]), ("next_state", after.state[0])):
-            rows[key][t] = value
-        step = env.step(np.zeros_like(actions[t][None])) if after.done[0] else after
+        step = _record(rows, t, env, step, actions[t][None])
     return rows, step
+
+
+def _record(rows: dict[str, np.ndarray], t: int, env: MaMuJoCoVectorEnv, step, action: np.ndarray):
+    """Step the one-environment ``env`` with ``action [1, N, A]`` from ``step``, write transition ``t`` into
+    ``rows`` and return the next step (after an episode's end, the step that resets it)."""
+    after = env.step(action)
+    for key, value in (("obs", step.obs[0]), ("state", step.state[0]), ("actions", action[0]),
+                       ("rewards", after.reward[0]), ("terminals", after.terminated[0]),
+                       ("truncations", after.truncated[0]), ("next_state", after.state[0])):
+        rows[key][t] = value
+    return env.step(np.zeros_like(action)) if after.done[0] else after
 
 
 def _rebuild_env(env: MaMuJoCoVectorEnv, replay: dict[str, np.ndarray], done: int, seed: int):
@@ -222,12 +228,7 @@ def _train(env, eval_env, *, env_config, config, seed, description, out_dir, che
         else:
             joint = act(state.actor, jnp.asarray(step.state), jax.random.fold_in(act_key, t))
             action = np.clip(np.asarray(joint).reshape(1, n, a), -1.0, 1.0)
-        after = env.step(action)
-        for key, value in (("obs", step.obs[0]), ("state", step.state[0]), ("actions", action[0]),
-                           ("rewards", after.reward[0]), ("terminals", after.terminated[0]),
-                           ("truncations", after.truncated[0]), ("next_state", after.state[0])):
-            replay[key][t] = value
-        step = env.step(np.zeros_like(action)) if after.done[0] else after  # the next step resets it
+        step = _record(replay, t, env, step, action)
         if t >= config.start_steps and t + 1 >= batch:
             idx = np.random.default_rng((seed, t, 2)).integers(0, t + 1, size=batch)
             arrays = (replay["state"][idx], replay["actions"][idx].reshape(batch, n * a), replay["rewards"][idx],
