@@ -109,11 +109,12 @@ def _train_sac(args: argparse.Namespace) -> int:
     from omiga.envs.mamujoco import mamujoco_config_for_task
 
     config = SACConfig()
+    if args.team_steps is not None and args.team_steps < config.start_steps:  # before SACConfig's own, terser check
+        raise ConfigError(f"--team-steps must be at least SAC's {config.start_steps:,} warm-up steps, got "
+                          f"{args.team_steps:,}")
     config = replace(config, total_steps=args.team_steps or config.total_steps,
                      hidden=(args.hidden,) * 2 if args.hidden else config.hidden,
                      snapshot_every=args.snapshot_every or config.snapshot_every, eval_episodes=5)
-    if config.start_steps > config.total_steps:
-        raise ConfigError(f"--team-steps must be at least SAC's {config.start_steps:,} warm-up steps")
     description = (f"SAC (joint action, state input, hidden {list(config.hidden)}) trained online by omiga, "
                    f"seed {args.seed}")
     train_sac(env_config=mamujoco_config_for_task(args.task), config=config, seed=args.seed,
