@@ -135,6 +135,8 @@ def _run(args: argparse.Namespace) -> int:
 
         for plan in plans:
             check_report_dir(_report_dir(args, plan), option="the report directory (under --reports-dir)")
+        if len(plans) > 1:
+            check_output_dir(_across_dir(args, plans), option="the across-tasks directory (under --reports-dir)")
     for plan in plans:
         clock = StageClock()
         csv_path = run_study(plan=plan, storage_url=args.storage, results_dir=args.results_dir,
@@ -149,7 +151,27 @@ def _run(args: argparse.Namespace) -> int:
             print("claims:", *verdict_lines(index.parent), sep="\n")
             print(f"report: {index}")
             print(clock.line())
+    if args.command == "all" and len(plans) > 1:
+        print(f"across tasks: {_write_across_tasks(args, plans)}")
     return 0
+
+
+def _across_dir(args: argparse.Namespace, plans: Sequence[StudyPlan]) -> Path:
+    return args.reports_dir / f"{plans[0].spec.name}-{plans[0].preset}-across-tasks"
+
+
+def _write_across_tasks(args: argparse.Namespace, plans: Sequence[StudyPlan]) -> Path:
+    """The tasks' reports side by side (studies/across.py), with the training rate of each study's trials."""
+    from studies.across import TaskOutcome, write_across_tasks
+    from studies.timing import training_time
+
+    outcomes = []
+    for plan in plans:
+        study, _ = load_named_study(name=plan.study_name, storage_url=args.storage, results_dir=args.results_dir,
+                                    storage_patience_s=args.storage_patience)
+        outcomes.append(TaskOutcome.of(plan, report_dir=_report_dir(args, plan),
+                                       timing=training_time(study.get_trials(deepcopy=False))))
+    return write_across_tasks(outcomes, out_dir=_across_dir(args, plans), title=plans[0].spec.name)
 
 
 def _check_study_name(name: str) -> str:
