@@ -101,3 +101,24 @@ def test_corrupt_manifest_says_how_to_restore(shipped_copy, tmp_path):
     (shipped_copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(DatasetError, match="git checkout"):
         build_dataset("smac_corridor", quality="good", episodes=1, seed=0, path=tmp_path / "x.h5")
+
+
+def test_levels_only_picks_named_snapshots_and_refuses_unknown_ones(tmp_path):
+    import argparse
+
+    from omiga.behaviour.train import snapshot_table
+    from omiga.commands import behaviour
+    from omiga.errors import ConfigError
+
+    (tmp_path / "snapshots").mkdir()
+    for name in ("step-000081920.npz", "step-000163840.npz", "step-000245760.npz"):
+        shutil.copy(manifest_module.CHECKPOINT_ROOT / "smac_6h_vs_8z" / name, tmp_path / "snapshots" / name)
+    args = argparse.Namespace(task="smac_6h_vs_8z", run=tmp_path, episodes=1, every=2, seed=0,
+                              only=["step-000245760", "step-000081920"])
+    chosen = behaviour._chosen_snapshots(args, snapshot_table(tmp_path), stem=lambda e: e["file"][:-4])
+    assert [e["file"] for e in chosen] == ["step-000081920.npz", "step-000245760.npz"]  # training order
+    args.only = None
+    assert len(behaviour._chosen_snapshots(args, snapshot_table(tmp_path), stem=lambda e: e["file"])) == 2
+    args.only = ["step-000000001"]
+    with pytest.raises(ConfigError, match="--only names step-000000001, not a snapshot of .*step-000081920"):
+        behaviour.run_levels(args)

@@ -62,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     levels.add_argument("--every", type=int, default=1, help="measure every k-th snapshot (default 1)")
     levels.add_argument("--seed", type=int, default=12345, help="seed of the measuring battles")
     levels.add_argument("--only", nargs="+", default=None, metavar="SNAP",
-                        help="MaMuJoCo: measure only these snapshots (file stems), after the random policy")
+                        help="measure only these snapshots (file stems; MaMuJoCo: after the random policy)")
     levels.set_defaults(func=run_levels)
 
     ship = commands.add_parser("ship", help="copy chosen snapshots into the package and write the manifest")
@@ -147,9 +147,7 @@ def _sac_levels(args: argparse.Namespace) -> int:
     from omiga.envs.mamujoco import mamujoco_config_for_task, mamujoco_sizes
 
     found = sorted((args.run / "snapshots").glob("step-*.pt"))
-    snapshots = [p for p in found if p.stem in args.only] if args.only else found[:: args.every]
-    if not snapshots:
-        raise ConfigError(f"{args.run} has no snapshots; train with `python -m omiga behaviour train` first")
+    snapshots = _chosen_snapshots(args, found, stem=lambda path: path.stem)
     env_config = mamujoco_config_for_task(args.task)
     sizes = mamujoco_sizes(env_config)
     rows = []
@@ -164,6 +162,20 @@ def _sac_levels(args: argparse.Namespace) -> int:
     return 0
 
 
+def _chosen_snapshots(args: argparse.Namespace, found: list, *, stem) -> list:
+    """The run's snapshots to measure: those named by ``--only`` (each must exist), else every ``--every``-th."""
+    if not found:
+        raise ConfigError(f"{args.run} has no snapshots; train with `python -m omiga behaviour train` first")
+    if not args.only:
+        return found[:: args.every]
+    stems = [stem(item) for item in found]
+    unknown = [name for name in args.only if name not in stems]
+    if unknown:
+        raise ConfigError(f"--only names {', '.join(unknown)}, not a snapshot of {args.run}; its snapshots are "
+                          f"{', '.join(stems[:3])}{' ...' if len(stems) > 3 else ''} (file stems)")
+    return [item for item, name in zip(found, stems) if name in args.only]
+
+
 def run_levels(args: argparse.Namespace) -> int:
     from omiga.behaviour.levels import measure_level
     from omiga.behaviour.train import snapshot_table
@@ -172,9 +184,7 @@ def run_levels(args: argparse.Namespace) -> int:
         raise ConfigError("--episodes and --every must be >= 1")
     if _is_mamujoco(args.task):
         return _sac_levels(args)
-    snapshots = snapshot_table(args.run)[:: args.every]
-    if not snapshots:
-        raise ConfigError(f"{args.run} has no snapshots; train with `python -m omiga behaviour train` first")
+    snapshots = _chosen_snapshots(args, snapshot_table(args.run), stem=lambda entry: Path(entry["file"]).stem)
     battles = _battles(args.task)
     rows = []
     for entry in snapshots:
