@@ -52,8 +52,9 @@ def _fit_lines(fits: pd.DataFrame) -> list[str]:
 def render_across_tasks_markdown(table: pd.DataFrame, fits: pd.DataFrame, *, title: str) -> str:
     """``across_tasks.md``: one row per task × claim scope, then the fits."""
     head = (f"# {title}: the tasks side by side\n\n"
-            "Each row is one task's claim on one quality (or on all), as that task's own report judged it; the scores "
-            "are IQMs of normalised score over all seeds (OMIGA at the setting its report chose). member-steps/s and "
+            "Each row is one task's claim on one quality (or on all), as that task's own report judged it (the "
+            "estimate is the claim's, on normalised scores); BC and OMIGA are IQMs of the task's score over all "
+            "seeds, as its results table gives them (OMIGA at the setting its report chose). member-steps/s and "
             "the evaluation share are the task's training as its trials recorded it (every run, every worker).\n\n")
     if table.empty:
         return head + "No task left a report to compare.\n"

@@ -23,7 +23,8 @@ __all__ = ["ACROSS_COLUMNS", "TaskOutcome", "across_tasks_table", "cost_fits", "
 
 ACROSS_COLUMNS = ("task", "n_agents", "quality", "claim", "verdict", "estimate", "ci_low", "ci_high", "bc_iqm",
                   "omiga_iqm", "omiga_setting", "member_steps_per_s", "eval_share", "train_s")
-"""One row per task × claim scope (each quality, and ``all``); the scores are IQMs of normalised score."""
+"""One row per task × claim scope (each quality, and ``all``); claim estimates on normalised scores, IQMs on the
+task's own."""
 
 
 @dataclass(frozen=True)

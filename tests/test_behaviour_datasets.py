@@ -30,7 +30,9 @@ def built(tmp_path_factory):
 
 
 @pytest.mark.parametrize(("task", "scenario", "agents"), [("smac_corridor", "corridor", 6), ("smac_5m_vs_6m", "5m_vs_6m", 5),
-                                                         ("smac_6h_vs_8z", "6h_vs_8z", 6)])
+                                                         ("smac_6h_vs_8z", "6h_vs_8z", 6),
+                                                         ("smac_2c_vs_64zg", "2c_vs_64zg", 2),
+                                                         ("smac_protoss_10_vs_10", "protoss_10v10", 10)])
 def test_shipped_levels_act_within_the_masks(task, scenario, agents):
     manifest = load_manifest(task)
     step = make_vector_env(task, n_envs=4, seed=0).reset(seed=0)

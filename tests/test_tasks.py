@@ -61,7 +61,7 @@ def test_dataset_path_uses_env_variable(monkeypatch, tmp_path):
     assert tasks.dataset_path("smac_corridor", quality="poor", cache_dir=tmp_path / "x") == (
         tmp_path / "x" / "smac_corridor" / "smax-v3-poor.h5")
     assert tasks.dataset_path("smac_6h_vs_8z", quality="poor").name == "smax-v3-poor.h5"  # learned levels shipped
-    assert tasks.dataset_path("smac_protoss_20_vs_20", quality="poor").name == "smax-v2-poor.h5"  # none shipped
+    assert tasks.dataset_path("smac_6h_vs_8z", quality="poor", behavior="scripted-v2").name == "smax-v2-poor.h5"
     assert tasks.dataset_path("smac_corridor", quality="good+poor").name == "smax-v3-good+poor.h5"
 
 
