@@ -10,7 +10,7 @@ from reports.results_table import format_number
 __all__ = ["render_across_tasks_markdown"]
 
 _HEADERS = ("agents", "task", "quality", "verdict", "estimate [95% CI]", "BC IQM", "OMIGA IQM (chosen setting)",
-            "member-steps/s", "evaluation share")
+            "member-steps/s", "evaluation share", "peak MB")
 
 
 def _agents(value: object) -> str:
@@ -35,12 +35,12 @@ def _rows(table: pd.DataFrame) -> list[tuple[str, ...]]:
     return [(_agents(r.n_agents), str(r.task), str(r.quality), str(r.verdict),
              f"{format_number(r.estimate)} [{format_number(r.ci_low)}, {format_number(r.ci_high)}]",
              "–" if pd.isna(r.bc_iqm) else format_number(r.bc_iqm), _omiga(r), _rate(r.member_steps_per_s),
-             _share(r.eval_share)) for r in table.itertuples(index=False)]
+             _share(r.eval_share), _rate(r.peak_rss_mb)) for r in table.itertuples(index=False)]
 
 
 def _fit_lines(fits: pd.DataFrame) -> list[str]:
     if fits.empty:
-        return ["No power law was fitted: the tasks do not differ in their number of agents."]
+        return ["No power law was fitted: fewer than two agent counts have the measure."]
     lines = []
     for fit in fits.itertuples(index=False):
         se = "" if pd.isna(fit.exponent_se) else f" ± {fit.exponent_se:.2f}"
@@ -55,7 +55,9 @@ def render_across_tasks_markdown(table: pd.DataFrame, fits: pd.DataFrame, *, tit
             "Each row is one task's claim on one quality (or on all), as that task's own report judged it (the "
             "estimate is the claim's, on normalised scores); BC and OMIGA are IQMs of the task's score over all "
             "seeds, as its results table gives them (OMIGA at the setting its report chose). member-steps/s and "
-            "the evaluation share are the task's training as its trials recorded it (every run, every worker).\n\n")
+            "the evaluation share are the task's training as its trials recorded it (every run, every worker); "
+            "peak MB is the largest peak resident memory of a population's worker process while it trained "
+            "(Linux only).\n\n")
     if table.empty:
         return head + "No task left a report to compare.\n"
     body = pd.DataFrame(_rows(table), columns=list(_HEADERS)).to_markdown(index=False, disable_numparse=True)

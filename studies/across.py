@@ -22,7 +22,7 @@ from studies.timing import TrainingTime
 __all__ = ["ACROSS_COLUMNS", "TaskOutcome", "across_tasks_table", "cost_fits", "write_across_tasks"]
 
 ACROSS_COLUMNS = ("task", "n_agents", "quality", "claim", "verdict", "estimate", "ci_low", "ci_high", "bc_iqm",
-                  "omiga_iqm", "omiga_setting", "member_steps_per_s", "eval_share", "train_s")
+                  "omiga_iqm", "omiga_setting", "member_steps_per_s", "eval_share", "train_s", "peak_rss_mb")
 """One row per task × claim scope (each quality, and ``all``); claim estimates on normalised scores, IQMs on the
 task's own."""
 
@@ -92,7 +92,8 @@ def _task_rows(outcome: TaskOutcome) -> list[dict[str, object]]:
             "omiga_iqm": float("nan") if setting is None else _iqm(estimates, task=task, quality=quality,
                                                                    group=setting),
             "omiga_setting": setting, "member_steps_per_s": outcome.timing.member_steps_per_s,
-            "eval_share": outcome.timing.eval_share, "train_s": outcome.timing.train_s})
+            "eval_share": outcome.timing.eval_share, "train_s": outcome.timing.train_s,
+            "peak_rss_mb": outcome.timing.peak_rss_mb})
     return rows
 
 
@@ -103,11 +104,14 @@ def across_tasks_table(outcomes: Sequence[TaskOutcome]) -> pd.DataFrame:
 
 
 def cost_fits(table: pd.DataFrame) -> pd.DataFrame:
-    """member-steps/s ≈ c · n^k over the tasks (one point per task), where two or more agent counts differ."""
-    points = table.dropna(subset=["n_agents", "member_steps_per_s"]).drop_duplicates("task")
-    if points["n_agents"].nunique() < 2:
-        return pd.DataFrame()
-    return power_law_fit(points, x="n_agents", y="member_steps_per_s")
+    """member-steps/s and peak memory ≈ c · n^k over the tasks (one point per task), each measure where two or more
+    agent counts have it."""
+    fits = []
+    for measure in ("member_steps_per_s", "peak_rss_mb"):
+        points = table.dropna(subset=["n_agents", measure]).drop_duplicates("task")
+        if points["n_agents"].nunique() >= 2:
+            fits.append(power_law_fit(points, x="n_agents", y=measure))
+    return pd.concat(fits, ignore_index=True) if fits else pd.DataFrame()
 
 
 def write_across_tasks(outcomes: Sequence[TaskOutcome], *, out_dir: Path, title: str) -> Path:

@@ -18,6 +18,7 @@ from omiga.config import MemberConfig, NetworkConfig, TrainConfig
 from omiga.tasks import build_dataset, dataset_path, get_task, normalized_score
 from studies.execution import CPU_EAGER, Execution
 from studies.grid import GridPoint
+from studies.memory import peak_rss_mb, reset_peak_rss
 from studies.plan import StudyPlan
 
 __all__ = ["RunOutcome", "build_missing_datasets", "check_plan_buildable", "check_plan_datasets", "dataset_file",
@@ -186,11 +187,13 @@ def train_points(plan: StudyPlan, points: list[GridPoint], *, study_dir: Path,
 
     config = _train_config(plan, points[0], execution, transitions=transitions)
     members = [_member(point, qualities) for point in points]
+    measured = reset_peak_rss()
     results = train_population(datasets, config=config, members=members, out_dir=out_dir, evaluate=evaluate,
                                progress=True, tensorboard=True)
+    peak = peak_rss_mb() if measured else None
     clock = json.loads((out_dir / "result.json").read_text())["timing"]
     timing = {"train_s": clock["train_s"] / len(points), "eval_s": clock["eval_s"] / len(points),
-              "steps": clock["steps"]}
+              "steps": clock["steps"], **({} if peak is None else {"peak_rss_mb": peak})}
     outcomes = []
     for index, result in enumerate(results):
         score = _finite(result.final_return) if result.status == "ok" else None

@@ -8,6 +8,7 @@ every worker process, this one's or not, of the runs finished in this call.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -50,6 +51,9 @@ class TrainingTime:
     """Seconds of training, each run's share of its population's."""
     eval_s: float
     """Seconds of evaluation, likewise."""
+    peak_rss_mb: float = float("nan")
+    """The largest peak resident memory of a trial's population (its worker process during that population's
+    training, `studies.memory`); NaN where no trial recorded one."""
 
     @property
     def member_steps_per_s(self) -> float:
@@ -66,13 +70,15 @@ class TrainingTime:
             return "training: no run trained in this call"
         return (f"training: {self.runs} runs, {self.member_steps} member-steps in {self.train_s:.1f} s = "
                 f"{self.member_steps_per_s:.1f} member-steps/s; evaluation {self.eval_s:.1f} s = "
-                f"{100 * self.eval_share:.1f}% of training + evaluation")
+                f"{100 * self.eval_share:.1f}% of training + evaluation"
+                + ("" if math.isnan(self.peak_rss_mb) else f"; peak memory {self.peak_rss_mb:.0f} MB"))
 
 
 def training_time(trials: Iterable[optuna.trial.FrozenTrial], *, since: float | None = None) -> TrainingTime:
     """Sum the timing of ``trials`` (finished, or failed with a run) completed at or after ``since`` (a
     ``datetime.timestamp()``; None: all)."""
     runs, steps, train_s, eval_s = 0, 0, 0.0, 0.0
+    peaks: list[float] = []
     for trial in trials:
         timing = trial.user_attrs.get("timing")
         if trial.state not in (TrialState.COMPLETE, TrialState.FAIL) or not isinstance(timing, dict):
@@ -83,4 +89,7 @@ def training_time(trials: Iterable[optuna.trial.FrozenTrial], *, since: float | 
         steps += int(timing.get("steps", 0))
         train_s += float(timing.get("train_s", 0.0))
         eval_s += float(timing.get("eval_s", 0.0))
-    return TrainingTime(runs=runs, member_steps=steps, train_s=train_s, eval_s=eval_s)
+        if timing.get("peak_rss_mb") is not None:
+            peaks.append(float(timing["peak_rss_mb"]))
+    return TrainingTime(runs=runs, member_steps=steps, train_s=train_s, eval_s=eval_s,
+                        peak_rss_mb=max(peaks, default=float("nan")))
