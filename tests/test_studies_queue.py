@@ -225,8 +225,13 @@ def test_a_study_logs_its_training_rate_evaluation_share_and_stage_times(tmp_pat
     n_runs = len(enumerate_grid(plan))
     (training,) = [line for line in lines if line.startswith("training: ")]
     match = re.fullmatch(r"training: (\d+) runs, (\d+) member-steps in ([\d.]+) s = ([\d.]+) member-steps/s; "
-                         r"evaluation ([\d.]+) s = ([\d.]+)% of training \+ evaluation", training)
+                         r"evaluation ([\d.]+) s = ([\d.]+)% of training \+ evaluation"
+                         r"(; peak memory (\d+) MB)?", training)
     assert match, training
+    from studies.memory import reset_peak_rss
+
+    assert (match[7] is not None) == reset_peak_rss()  # a peak wherever this platform can measure one
+    assert match[8] is None or int(match[8]) > 0
     assert (int(match[1]), int(match[2])) == (n_runs, n_runs * plan.steps)
     steps, seconds = int(match[2]), float(match[3])  # seconds rounded to 0.1
     assert steps / (seconds + 0.05) <= float(match[4]) <= steps / max(seconds - 0.05, 1e-9)
