@@ -21,7 +21,7 @@ def _share(value: float) -> str:
     return "–" if pd.isna(value) else f"{100 * value:.1f}%"
 
 
-def _rate(value: float) -> str:
+def _one_decimal(value: float) -> str:
     return "–" if pd.isna(value) else f"{value:.1f}"
 
 
@@ -34,8 +34,8 @@ def _omiga(row) -> str:
 def _rows(table: pd.DataFrame) -> list[tuple[str, ...]]:
     return [(_agents(r.n_agents), str(r.task), str(r.quality), str(r.verdict),
              f"{format_number(r.estimate)} [{format_number(r.ci_low)}, {format_number(r.ci_high)}]",
-             "–" if pd.isna(r.bc_iqm) else format_number(r.bc_iqm), _omiga(r), _rate(r.member_steps_per_s),
-             _share(r.eval_share), _rate(r.peak_rss_mb)) for r in table.itertuples(index=False)]
+             "–" if pd.isna(r.bc_iqm) else format_number(r.bc_iqm), _omiga(r), _one_decimal(r.member_steps_per_s),
+             _share(r.eval_share), _one_decimal(r.peak_rss_mb)) for r in table.itertuples(index=False)]
 
 
 def _fit_lines(fits: pd.DataFrame) -> list[str]:

@@ -57,17 +57,19 @@ def _n_agents(plan: StudyPlan) -> int | None:
     return None
 
 
-def _iqm(estimates: pd.DataFrame, *, task: str, quality: str, group: str | None) -> float:
-    rows = estimates[(estimates["task"] == task) & (estimates["quality"] == quality)
-                     & (estimates["group"] == group) & (estimates["metric"] == "iqm")]
-    return float(rows["estimate"].iloc[0]) if len(rows) else float("nan")
-
-
-def _chosen(settings: pd.DataFrame | None, *, task: str, quality: str, method: str) -> str | None:
-    if settings is None:
+def _first(frame: pd.DataFrame | None, column: str, **where: object) -> object | None:
+    """``frame[column]`` of the first row whose columns equal ``where`` (None without a frame or a match)."""
+    if frame is None:
         return None
-    rows = settings[(settings["task"] == task) & (settings["quality"] == quality) & (settings["method"] == method)]
-    return str(rows["setting"].iloc[0]) if len(rows) else None
+    rows = frame
+    for name, value in where.items():
+        rows = rows[rows[name] == value]
+    return rows[column].iloc[0] if len(rows) else None
+
+
+def _iqm(estimates: pd.DataFrame, *, task: str, quality: str, group: str) -> float:
+    value = _first(estimates, "estimate", task=task, quality=quality, group=group, metric="iqm")
+    return float("nan") if value is None else float(value)
 
 
 def _read(path: Path) -> pd.DataFrame | None:
@@ -84,7 +86,8 @@ def _task_rows(outcome: TaskOutcome) -> list[dict[str, object]]:
     for claim in claims.itertuples(index=False):
         scope = str(claim.scope)
         quality = scope if scope in outcome.qualities else None
-        setting = None if quality is None else _chosen(settings, task=task, quality=quality, method="omiga")
+        chosen = None if quality is None else _first(settings, "setting", task=task, quality=quality, method="omiga")
+        setting = None if chosen is None else str(chosen)
         rows.append({
             "task": task, "n_agents": outcome.n_agents, "quality": scope, "claim": str(claim.name),
             "verdict": str(claim.verdict), "estimate": claim.estimate, "ci_low": claim.ci_low, "ci_high": claim.ci_high,
