@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +33,12 @@ __all__ = [
     "normalized_score",
     "parse_quality",
     "resolve_backend",
+    "quality_name",
     "split_correlation",
+    "split_variants",
     "task_names",
     "with_correlation",
+    "with_temperature",
 ]
 
 SMAC_QUALITIES = ("good", "medium", "poor")
@@ -149,35 +153,95 @@ CORRELATIONS = ("independent", "shared")
 default: the plain quality name); ``shared`` — one uniform number per team and step drives every agent's
 inverse-CDF draw, so each agent's marginal policy is unchanged but the team's choices are correlated (quality
 ``<quality>@shared``)."""
-_CORRELATION_MARK = "@"
+_VARIANT_MARK = "@"
+_TEMPERATURE_MARK = "t"
+
+
+def split_variants(quality: str) -> tuple[str, str, float]:
+    """(base quality, correlation, sampling temperature) of a quality name, whose suffixes name how its learned
+    behaviour samples (`omiga.behaviour.policy`): ``"medium"`` -> ("medium", "independent", 1.0),
+    ``"medium@shared"`` -> ("medium", "shared", 1.0), ``"medium@t0.1"`` -> ("medium", "independent", 0.1),
+    ``"medium@shared@t2"`` both. A name must be written as `quality_name` writes it (one spelling per dataset, so
+    one cache file): an unknown or repeated suffix, a temperature that is not a number > 0, ``@t1`` or another
+    spelling of the same temperature is a ConfigError naming the spelling to use."""
+    base, *suffixes = str(quality).split(_VARIANT_MARK)
+    correlation, temperature = CORRELATIONS[0], 1.0
+    for suffix in suffixes:
+        if suffix in CORRELATIONS[1:]:
+            correlation = suffix
+        elif _is_temperature(suffix):
+            temperature = _temperature(suffix, quality)
+        else:
+            raise UnknownNameError("dataset variant", suffix, (*CORRELATIONS[1:], "t<temperature>"),
+                                   plural=f"variants of a dataset (quality {quality!r}: write e.g. {base}@shared "
+                                          f"or {base}@t0.1)")
+    canonical = quality_name(base, correlation=correlation, temperature=temperature)
+    if canonical != quality:
+        raise ConfigError(f"quality {quality!r} names its variants in another spelling (or twice); write "
+                          f"{canonical!r}")
+    return base, correlation, temperature
+
+
+def _is_temperature(suffix: str) -> bool:
+    """Whether a suffix is ``t`` and a number (``t0.1``; ``tinf`` too, refused by `_temperature`)."""
+    try:
+        float(suffix.removeprefix(_TEMPERATURE_MARK))
+    except ValueError:
+        return False
+    return suffix.startswith(_TEMPERATURE_MARK)
+
+
+def _temperature(suffix: str, quality: str) -> float:
+    """The τ of a ``t<τ>`` suffix (a ConfigError unless τ is a finite number > 0)."""
+    try:
+        value = float(suffix[len(_TEMPERATURE_MARK):])
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"quality {quality!r}: sampling temperature {suffix[len(_TEMPERATURE_MARK):]!r} must be a "
+                          f"number > 0 (e.g. @t0.1: softmax(logits / 0.1))")
+    return value
+
+
+def quality_name(base: str, *, correlation: str = CORRELATIONS[0], temperature: float = 1.0) -> str:
+    """The one spelling of ``base``'s dataset drawn with ``correlation`` at ``temperature`` (`split_variants`'
+    inverse): the base, then ``@shared``, then ``@t<τ>`` (τ in %g); the defaults write nothing."""
+    if correlation not in CORRELATIONS:
+        raise UnknownNameError("correlation", correlation, CORRELATIONS)
+    name = base if correlation == CORRELATIONS[0] else f"{base}{_VARIANT_MARK}{correlation}"
+    return name if temperature == 1 else f"{name}{_VARIANT_MARK}{_TEMPERATURE_MARK}{temperature:g}"
 
 
 def split_correlation(quality: str) -> tuple[str, str]:
     """(base quality, correlation) of a quality name: ``"medium@shared"`` -> ("medium", "shared"),
-    ``"medium"`` -> ("medium", "independent")."""
-    base, mark, correlation = str(quality).partition(_CORRELATION_MARK)
-    if not mark:
-        return base, CORRELATIONS[0]
-    if correlation not in CORRELATIONS[1:]:
-        raise UnknownNameError("correlation", correlation, CORRELATIONS[1:],
-                               plural=f"correlations of a dataset (quality {quality!r}: write e.g. {base}@shared)")
-    return base, correlation
+    ``"medium"`` -> ("medium", "independent") (`split_variants`)."""
+    return split_variants(quality)[:2]
 
 
 def with_correlation(quality: str, correlation: str) -> str:
     """The quality name of ``quality``'s data drawn with ``correlation`` (the inverse of `split_correlation`)."""
-    base, current = split_correlation(quality)
+    base, current, temperature = split_variants(quality)
     if correlation not in CORRELATIONS:
         raise UnknownNameError("correlation", correlation, CORRELATIONS)
     if current != CORRELATIONS[0] and current != correlation:
         raise ConfigError(f"quality {quality!r} already names correlation {current!r}, not {correlation!r}")
-    return base if correlation == CORRELATIONS[0] else f"{base}{_CORRELATION_MARK}{correlation}"
+    return quality_name(base, correlation=correlation, temperature=temperature)
+
+
+def with_temperature(quality: str, temperature: float) -> str:
+    """The quality name of ``quality``'s data sampled at ``temperature`` (a ConfigError when ``quality`` names
+    another one)."""
+    base, correlation, current = split_variants(quality)
+    value = _temperature(f"{_TEMPERATURE_MARK}{temperature}", quality)
+    if current != 1 and current != value:
+        raise ConfigError(f"quality {quality!r} already names sampling temperature {current:g}, not {value:g}")
+    return quality_name(base, correlation=correlation, temperature=value)
 
 
 def parse_quality(task: TaskSpec, quality: str) -> tuple[str, ...]:
     """The parts of a quality: ``"good"`` -> ("good",), a mixture ``"good+poor"`` -> ("good", "poor"); a
-    correlation suffix (``"good+poor@shared"``, `split_correlation`) is checked and left out."""
-    base = split_correlation(quality)[0] if isinstance(quality, str) else None
+    variant suffix (``"good+poor@shared"``, `split_variants`) is checked and left out."""
+    base = split_variants(quality)[0] if isinstance(quality, str) else None
     parts = tuple(base.split("+")) if isinstance(base, str) else ()
     if not parts or any(p not in task.qualities for p in parts) or len(set(parts)) != len(parts):
         hint = " (a mixture joins distinct ones with '+', e.g. good+poor)" if "+" in str(quality) else ""
@@ -314,14 +378,17 @@ def build_dataset(task: TaskSpec | str, *, quality: str, episodes: int | None, s
     ``builder_options`` go to the backend's builder as keyword arguments (MaMuJoCo: ``behavior_checkpoint``,
     ``sac_steps``, ``max_episode_steps``, ...); an option the builder does not take is a ConfigError naming
     the option, the task and the options it does take. Options set to None are treated as not given. A quality
-    with a correlation suffix (``medium@shared``) passes ``correlation="shared"`` as well (SMAX only).
+    with a variant suffix passes it as well: ``medium@shared`` ``correlation="shared"``, ``medium@t0.1``
+    ``temperature=0.1`` (SMAX learned behaviour only; `split_variants`).
     """
     spec = get_task(task)
     name = resolve_backend(spec, backend)
     parse_quality(spec, quality)
-    correlation = split_correlation(quality)[1]
+    _, correlation, temperature = split_variants(quality)
     if correlation != CORRELATIONS[0]:  # a builder without correlated sampling refuses the option below
         builder_options = {**builder_options, "correlation": correlation}
+    if temperature != 1:  # likewise for a builder without tempered sampling
+        builder_options = {**builder_options, "temperature": temperature}
     builder = BACKENDS[name].builder
     if builder is None:
         raise ConfigError(f"backend {name!r} cannot build datasets; build with the default backend "

@@ -158,7 +158,7 @@ def resolve_plan(*, spec: StudySpec, preset: Preset, task: str, overrides: Overr
         if _base_quality(quality) not in task_spec.qualities:
             raise StudyError(f"task {task_spec.name} has no dataset quality {quality!r}; its qualities: "
                              f"{', '.join(task_spec.qualities)} (fix --qualities or the spec's qualities)")
-    qualities = _with_correlations(qualities, spec.correlations)
+    qualities = _with_variants(qualities, spec.correlations, spec.temperatures)
     kind = task_spec.action_kind
     if not any(kind in METHOD_ACTION_KINDS.get(method, (kind,)) for method in spec.factors.method):
         raise StudyError(f"study {spec.name!r}: none of its methods ({', '.join(spec.factors.method)}) supports "
@@ -189,22 +189,27 @@ def resolve_plan(*, spec: StudySpec, preset: Preset, task: str, overrides: Overr
 
 def _base_quality(quality: str) -> str | None:
     """The base quality of a quality name (``medium@shared`` -> ``medium``), None when its suffix is unknown."""
-    from omiga.errors import UnknownNameError
-    from omiga.tasks import split_correlation
+    from omiga.errors import ConfigError, UnknownNameError
+    from omiga.tasks import split_variants
 
     try:
-        return split_correlation(quality)[0]
-    except UnknownNameError:
+        return split_variants(quality)[0]
+    except (ConfigError, UnknownNameError):
         return None
 
 
-def _with_correlations(qualities: tuple[str, ...], correlations: tuple[str, ...]) -> tuple[str, ...]:
-    """Each quality crossed with the spec's dataset correlations (a quality that names one is kept as it is)."""
-    from omiga.tasks import with_correlation
+def _with_variants(qualities: tuple[str, ...], correlations: tuple[str, ...],
+                   temperatures: tuple[float, ...]) -> tuple[str, ...]:
+    """Each quality crossed with the spec's dataset correlations, then with its sampling temperatures (a quality
+    that names a variant of that kind already is kept as it is)."""
+    from omiga.tasks import split_variants, with_correlation, with_temperature
 
-    if not correlations:
-        return tuple(qualities)
-    crossed = [q if "@" in q else with_correlation(q, c) for q in qualities for c in correlations]
+    crossed = list(qualities)
+    if correlations:
+        crossed = [q if split_variants(q)[1] != "independent" else with_correlation(q, c)
+                   for q in crossed for c in correlations]
+    if temperatures:
+        crossed = [q if split_variants(q)[2] != 1 else with_temperature(q, t) for q in crossed for t in temperatures]
     return tuple(dict.fromkeys(crossed))
 
 

@@ -132,6 +132,10 @@ class StudySpec:
     correlations: tuple[str, ...] = ()
     """Dataset variants crossed with every quality (`omiga.tasks.CORRELATIONS`): ``independent`` (the quality's
     own factorised data) and ``shared`` (``<quality>@shared``, the team's correlated draws); empty: independent."""
+    temperatures: tuple[float, ...] = ()
+    """Sampling temperatures crossed with every quality (and correlation): τ = 1 the quality's own data, another τ
+    ``<quality>@t<τ>`` (its learned levels sampling softmax(logits / τ): narrower coverage below 1, broader
+    above; `omiga.tasks.split_variants`); empty: τ = 1 only."""
     factors: Factors = field(default_factory=Factors)
     """Levels of method, α, mixer and global_info."""
     methods: tuple[MethodGrid, ...] = ()
@@ -172,6 +176,13 @@ class StudySpec:
                                  f"{correlation!r}")
         if len(set(self.correlations)) != len(self.correlations):
             raise StudyError(f"{where}: correlations repeats a level: {list(self.correlations)}")
+        for temperature in self.temperatures:
+            if (isinstance(temperature, bool) or not isinstance(temperature, (int, float))
+                    or not math.isfinite(temperature) or temperature <= 0):
+                raise StudyError(f"{where}: temperatures must be numbers > 0 (sampling temperatures, 1 = the "
+                                 f"learned policy), got {temperature!r}")
+        if len({float(t) for t in self.temperatures}) != len(self.temperatures):
+            raise StudyError(f"{where}: temperatures repeats a level: {list(self.temperatures)}")
         for claim in self.claims:
             if not isinstance(claim, Mapping) or not isinstance(claim.get("kind"), str):
                 raise StudyError(f"{where}: each [[claims]] entry needs a string 'kind', got {claim!r}")
@@ -188,6 +199,8 @@ class StudySpec:
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (recorded in the Optuna study for provenance and remote workers)."""
         variants = {"correlations": list(self.correlations)} if self.correlations else {}  # older plans lack it
+        if self.temperatures:  # likewise
+            variants["temperatures"] = list(self.temperatures)
         if self.methods:  # likewise: a spec without method grids stores the plan it stored before
             variants["methods"] = {grid.method: grid.to_toml() for grid in self.methods}
         return {
@@ -223,8 +236,8 @@ def _with_select_seeds(claims: list[Any], select_seeds: object) -> tuple[Any, ..
                  else claim for claim in claims)
 
 
-_SPEC_KEYS = ("name", "description", "tasks", "qualities", "correlations", "factors", "methods", "seeds", "steps",
-              "eval_episodes", "batch_size", "select_seeds", "claims")
+_SPEC_KEYS = ("name", "description", "tasks", "qualities", "correlations", "temperatures", "factors", "methods",
+              "seeds", "steps", "eval_episodes", "batch_size", "select_seeds", "claims")
 
 
 def parse_spec(values: Mapping[str, Any], *, name: str) -> StudySpec:
@@ -233,9 +246,9 @@ def parse_spec(values: Mapping[str, Any], *, name: str) -> StudySpec:
     reject_unknown_keys(where, values, _SPEC_KEYS)
     if values.get("name", name) != name:
         raise StudyError(f"{where}: name = {values['name']!r} differs from the file name; make them equal")
-    for key in ("tasks", "qualities", "correlations"):
+    for key in ("tasks", "qualities", "correlations", "temperatures"):
         if not isinstance(values.get(key, []), list):
-            raise StudyError(f"{where}: {key} must be a list of names, got {values[key]!r}")
+            raise StudyError(f"{where}: {key} must be a list, got {values[key]!r}")
     factors = values.get("factors", {})
     if not isinstance(factors, Mapping):
         raise StudyError(f"{where}: factors must be a table [factors]")
@@ -251,6 +264,7 @@ def parse_spec(values: Mapping[str, Any], *, name: str) -> StudySpec:
         raise StudyError(f"{where}: methods must be tables [methods.<name>], e.g. [methods.cql] alpha = [0.3, 1.0]")
     return StudySpec(name=name, tasks=tuple(values.get("tasks", ())), qualities=tuple(values.get("qualities", ())),
                      correlations=tuple(values.get("correlations", ())),
+                     temperatures=tuple(values.get("temperatures", ())),
                      factors=parsed,
                      methods=tuple(MethodGrid.from_toml(method, grid, where=where, methods=parsed.method)
                                    for method, grid in grids.items()),

@@ -65,7 +65,7 @@ def test_quality_suffix_names_correlation_file_and_parts(tmp_path):
     assert with_correlation("medium", "shared") == "medium@shared" == with_correlation("medium@shared", "shared")
     assert with_correlation("medium", "independent") == "medium"
     assert dataset_path(task, quality="medium@shared", cache_dir=tmp_path).name == "smax-v3-medium@shared.h5"
-    with pytest.raises(UnknownNameError, match="unknown correlation 'team'.*write e.g. medium@shared"):
+    with pytest.raises(UnknownNameError, match="unknown dataset variant 'team'.*write e.g. medium@shared"):
         parse_quality(task, "medium@team")
     with pytest.raises(ConfigError, match="correlation 'team' must be one of independent, shared"):
         LearnedPolicy(checkpoints=("a.npz",), digests=("0",), correlation="team")

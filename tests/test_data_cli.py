@@ -122,7 +122,8 @@ def test_builder_options_a_task_does_not_take_are_refused(main, tmp_path, capfd)
             "--sac-steps", "200", "--out", str(tmp_path / "x.h5")]
     assert main(argv) == 2
     assert capfd.readouterr().err == ("error: option --sac-steps (sac_steps) does not apply to task "
-                                      "'smac_corridor': its smax dataset builder takes only behavior, correlation\n")
+                                      "'smac_corridor': its smax dataset builder takes only behavior, correlation, "
+                                      "temperature\n")
     assert not (tmp_path / "x.h5").exists()
 
 

@@ -256,7 +256,7 @@ CASES: list[tuple[str, str, list[str], int, str]] = [
     # studies: specs, presets, options
     ("unknown task", "studies", ["run", "--task", "smac_3m"], 2, "unknown task 'smac_3m'; known tasks: "),
     ("unknown study", "studies", [*_RUN, "--study", "abalation"], 2,
-     "unknown study 'abalation'; built-in studies: ablation, alpha, baselines, factorisation, global_info, headline, mixer, scaling"),
+     "unknown study 'abalation'; built-in studies: ablation, alpha, baselines, coverage, factorisation, global_info, headline, mixer, scaling"),
     ("missing spec file", "studies", [*_RUN, "--study", "mine.toml"], 2,
      "study spec file mine.toml does not exist; give an existing .toml file"),
     ("malformed TOML spec", "studies", [*_RUN, "--study", "bad_toml.toml"], 2,

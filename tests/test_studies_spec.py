@@ -63,7 +63,7 @@ def _spec(**changes):
 
 @pytest.mark.parametrize(("changes", "message"), [
     ({"sedes": 3}, ("study spec 'custom': unknown key sedes; valid keys: name, description, tasks, qualities, "
-                    "correlations, factors, methods, seeds, steps, eval_episodes, batch_size, select_seeds, claims")),
+                    "correlations, temperatures, factors, methods, seeds, steps, eval_episodes, batch_size, select_seeds, claims")),
     ({"correlations": ["shared", "team"]},
      "study spec 'custom': correlations must be among independent, shared, got 'team'"),
     ({"correlations": ["shared", "shared"]}, "study spec 'custom': correlations repeats a level: ['shared', 'shared']"),
@@ -102,7 +102,7 @@ def test_unknown_task_in_a_spec_lists_the_known_tasks():
 
 def test_unknown_study_preset_task_and_quality():
     with pytest.raises(StudyError, match=r"^unknown study 'nope'; built-in studies: ablation, alpha, baselines, "
-                                         r"factorisation, global_info, headline, mixer, scaling \(or give the path of a .toml spec\)$"):
+                                         r"coverage, factorisation, global_info, headline, mixer, scaling \(or give the path of a .toml spec\)$"):
         load_spec("nope")
     with pytest.raises(UnknownNameError, match=r"^unknown preset 'fast'; known presets: paper, quick, smoke$"):
         load_preset("fast")

@@ -15,11 +15,17 @@ How a team's agents sample (``correlation``, `omiga.tasks.CORRELATIONS`):
   policy at that u: a_i = min{k : Σ_{j ≤ k} π_i(j | o_i) > u} (`shared_inverse_cdf_actions`). Each agent's
   marginal is exactly π_i(· | o_i) (u is uniform), but the team's actions are comonotone in the action order, a
   coupling that is as correlated as one shared draw can make them: µ_tot ≠ Π_i π_i.
+
+How sharply they sample (``temperature`` τ > 0, the quality suffix ``@t<τ>``): every agent samples
+softmax(logits / τ) instead of softmax(logits) over its available actions. τ < 1 concentrates each state's actions
+on the policy's favourites (narrower coverage of the state-action space, the coverage study's lever); τ > 1 spreads
+them; τ = 1 is the learned policy itself. Unavailable actions keep probability 0 at every τ.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -34,7 +40,8 @@ from omiga.envs.smax import N_MOVE_ACTIONS, STOP_ACTION
 from omiga.envs.smax_scenarios import SmaxScenario
 from omiga.errors import ConfigError, DatasetError
 
-__all__ = ["LearnedPolicy", "file_digest", "load_actor", "shared_inverse_cdf_actions", "team_act"]
+__all__ = ["LearnedPolicy", "file_digest", "load_actor", "sample_team_actions", "shared_inverse_cdf_actions",
+           "team_act"]
 
 CORRELATIONS = ("independent", "shared")
 """The team's sampling schemes (module docstring; the registry's `omiga.tasks.CORRELATIONS`)."""
@@ -81,8 +88,13 @@ class LearnedPolicy:
     correlation: str = "independent"
     """How the team samples: ``independent`` (each agent on its own) or ``shared`` (one uniform per team and
     step through every agent's inverse CDF; module docstring)."""
+    temperature: float = 1.0
+    """Sampling temperature τ > 0: actions from softmax(logits / τ) (module docstring)."""
 
     def __post_init__(self) -> None:
+        if (isinstance(self.temperature, bool) or not isinstance(self.temperature, (int, float))
+                or not math.isfinite(self.temperature) or self.temperature <= 0):
+            raise ConfigError(f"sampling temperature must be a finite number > 0, got {self.temperature!r}")
         if self.correlation not in CORRELATIONS:
             raise ConfigError(f"correlation {self.correlation!r} must be one of {', '.join(CORRELATIONS)}")
         if not self.checkpoints or len(self.digests) != len(self.checkpoints):
@@ -97,6 +109,8 @@ class LearnedPolicy:
         sampling = ("each agent independently" if self.correlation == "independent" else
                     "by the whole team from one shared uniform per step through each agent's inverse CDF "
                     "(correlation shared: same marginals, correlated actions)")
+        if self.temperature != 1:
+            sampling += f", at sampling temperature {self.temperature:g} (softmax(logits / {self.temperature:g}))"
         return (f"learned MAPPO actors ({self.label or 'skill levels'}): {levels}; one level per episode "
                 f"(weights {self.weights or 'equal'}), actions sampled from the masked policy {sampling}")
 
@@ -114,7 +128,7 @@ class LearnedPolicy:
         """(act over E battles, its arrays) for `omiga.data.build_smax.policy_program`."""
         hidden = load_actor(self.checkpoints[0], self.digests[0], scenario)[0].hidden
         n_actions = N_MOVE_ACTIONS + len(scenario.enemy_types)
-        return team_act(n_actions, hidden, self.correlation), self.arrays(scenario)
+        return team_act(n_actions, hidden, self.correlation, float(self.temperature)), self.arrays(scenario)
 
 
 def shared_inverse_cdf_actions(logits: jax.Array, u: jax.Array) -> jax.Array:
@@ -125,22 +139,30 @@ def shared_inverse_cdf_actions(logits: jax.Array, u: jax.Array) -> jax.Array:
     return jnp.argmax(cdf > threshold, axis=-1)
 
 
+def sample_team_actions(logits: jax.Array, key: jax.Array, correlation: str = "independent",
+                        temperature: float = 1.0) -> jax.Array:
+    """One team's actions [N] from its agents' masked logits [N, A] and one step key: each agent draws from
+    softmax(logits / ``temperature``), on its own (``independent``) or all through one uniform (``shared``)."""
+    if temperature != 1:  # masked logits stay ~-1e9 / τ: still probability 0
+        logits = logits / temperature
+    if correlation == "shared":
+        return shared_inverse_cdf_actions(logits, jax.random.uniform(key))
+    return jax.random.categorical(key, logits)
+
+
 @cache
-def team_act(n_actions: int, hidden: int, correlation: str = "independent"):
+def team_act(n_actions: int, hidden: int, correlation: str = "independent", temperature: float = 1.0):
     """Actions [E, N] of E teams from (obs, avail, step keys [E], episode keys [E], (params, probabilities)):
-    each episode's key draws its skill level, each step's key samples that level's masked policy, every agent on
-    its own (``independent``) or all through one shared uniform (``shared``, `shared_inverse_cdf_actions`)."""
+    each episode's key draws its skill level, each step's key samples that level's masked policy at
+    ``temperature``, every agent on its own (``independent``) or all through one shared uniform (``shared``,
+    `shared_inverse_cdf_actions`)."""
     actor = Actor(n_actions=n_actions, hidden=hidden)
 
     def one_team(obs, avail, key, episode_key, arrays):
         params, probabilities = arrays
         level = jax.random.choice(jax.random.fold_in(episode_key, 1), probabilities.shape[0], p=probabilities)
         level_params = jax.tree.map(lambda leaf: leaf[level], params)
-        logits = actor.apply(level_params, obs, avail)
-        if correlation == "shared":
-            action = shared_inverse_cdf_actions(logits, jax.random.uniform(key))
-        else:
-            action = jax.random.categorical(key, logits)
+        action = sample_team_actions(actor.apply(level_params, obs, avail), key, correlation, temperature)
         alive = avail.sum(-1) > 1
         return jnp.where(alive, action, STOP_ACTION).astype(jnp.int32)
 

@@ -55,6 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="SMAX learned behaviour: each agent samples on its own (independent, the default) or the "
                             "team shares one uniform per step through every agent's inverse CDF (shared: same "
                             "marginals, correlated actions); the same as the quality suffix @shared")
+    build.add_argument("--temperature", type=float, default=None, metavar="TAU",
+                       help="SMAX learned behaviour: sample softmax(logits / TAU) (below 1: narrower coverage of the "
+                            "actions, above 1: broader; default 1); the same as the quality suffix @t<TAU>")
     options = build.add_argument_group("builder options (MaMuJoCo tasks; other builders refuse them)")
     options.add_argument("--behavior-checkpoint", type=_checkpoint_argument, default=None, metavar="PATH",
                          help="behaviour policy checkpoint (expert / medium), or medium=PATH,expert=PATH for "
@@ -127,10 +130,12 @@ def run_import(args: argparse.Namespace) -> int:
 def run_build(args: argparse.Namespace) -> int:
     """Build a dataset with the task's behaviour policy and print where it went and how long it took."""
     from omiga.limits import check_size
-    from omiga.tasks import build_dataset, dataset_path, with_correlation
+    from omiga.tasks import build_dataset, dataset_path, with_correlation, with_temperature
 
     if args.correlation is not None:
         args.quality = with_correlation(args.quality, args.correlation)
+    if args.temperature is not None:
+        args.quality = with_temperature(args.quality, args.temperature)
     if args.episodes is not None:
         check_size("--episodes", args.episodes, kind="episodes", allow_large=args.allow_large)
     if args.sac_steps is not None:

@@ -37,23 +37,29 @@ CHUNK_EPISODES = 200
 
 
 def build_smax_dataset(*, task: str, quality: str, episodes: int, seed: int, path: Path,
-                       behavior: str | None = None, correlation: str = "independent") -> Path:
+                       behavior: str | None = None, correlation: str = "independent",
+                       temperature: float = 1.0) -> Path:
     """Roll out ``quality``'s behaviour for ``episodes`` battles of ``task``'s SMAX scenario; write ``path``.
 
     ``behavior``: ``learned`` (the task's shipped MAPPO skill levels; the default where it has them) or
     ``scripted-v2`` (the hold/scatter scripts; the default elsewhere). A quality ``a+b`` (e.g. ``good+poor``) is
     the union of the two qualities' datasets, half of the episodes each (the first part gets the odd one).
     ``correlation``: how the team samples (`omiga.behaviour.policy`; learned behaviour only); it must match the
-    quality's suffix (``medium@shared`` is ``medium`` drawn with ``correlation="shared"``).
+    quality's suffix (``medium@shared`` is ``medium`` drawn with ``correlation="shared"``). ``temperature``: the
+    sampling temperature of the learned levels (``medium@t0.1`` is ``medium`` at ``temperature=0.1``).
     """
     from omiga.behaviour.manifest import default_behavior, load_manifest
-    from omiga.tasks import get_task, split_correlation
+    from omiga.tasks import get_task, quality_name, split_variants
 
     spec = get_task(task)
-    quality_name, (quality, named) = quality, split_correlation(quality)
+    full_name, (quality, named, named_temperature) = quality, split_variants(quality)
+    asked = quality_name(quality, correlation=correlation, temperature=temperature)
     if named != correlation:
-        raise ConfigError(f"quality {quality_name!r} names correlation {named!r} but correlation={correlation!r} "
-                          f"was asked for; name the dataset {quality}@{correlation} (or drop the option)")
+        raise ConfigError(f"quality {full_name!r} names correlation {named!r} but correlation={correlation!r} "
+                          f"was asked for; name the dataset {asked} (or drop the option)")
+    if named_temperature != temperature:
+        raise ConfigError(f"quality {full_name!r} names sampling temperature {named_temperature:g} but "
+                          f"temperature={temperature:g} was asked for; name the dataset {asked} (or drop the option)")
     battles = task_battles(spec.name)
     if episodes < 1:
         raise ConfigError(f"episodes must be >= 1, got {episodes}")
@@ -66,11 +72,15 @@ def build_smax_dataset(*, task: str, quality: str, episodes: int, seed: int, pat
         if behavior != "learned" and correlation != "independent":
             raise ConfigError(f"correlation {correlation!r} needs the learned behaviour (sampled policies); the "
                               f"{behavior} scripts draw one strategy per team already: drop @{correlation}")
+        if behavior != "learned" and temperature != 1:
+            raise ConfigError(f"sampling temperature {temperature:g} needs the learned behaviour (sampled "
+                              f"policies); the {behavior} scripts have none: drop @t{temperature:g}")
         if behavior == "learned":
             manifest = load_manifest(spec.name)
-            policy, band = replace(manifest.policy(part), correlation=correlation), manifest.band(part)
-            pieces.append(rollout_band_episodes(battles, policy, episodes=count, seed=part_seed, band=band))
-            descriptions.append(f"{part}: {manifest.describe(part, correlation=correlation)}")
+            policy = replace(manifest.policy(part), correlation=correlation, temperature=temperature)
+            pieces.append(rollout_band_episodes(battles, policy, episodes=count, seed=part_seed,
+                                                band=manifest.band(part)))
+            descriptions.append(f"{part}: {manifest.describe(part, correlation=correlation, temperature=temperature)}")
         elif behavior == "scripted-v2":
             policy = behavior_policy(part)
             pieces.append(rollout_smax_episodes(battles, policy, episodes=count, seed=part_seed))
@@ -79,7 +89,7 @@ def build_smax_dataset(*, task: str, quality: str, episodes: int, seed: int, pat
             raise ConfigError(f"behavior {behavior!r} is not one of learned, scripted-v2")
     arrays = {name: np.concatenate([piece[name] for piece in pieces]) for name in pieces[0]}
     behavior = f"{'; '.join(descriptions)}; SMAX scenario {battles.scenario.name}"
-    dataset = OfflineDataset.from_arrays(**arrays, task=spec.name, quality=quality_name, source="built",
+    dataset = OfflineDataset.from_arrays(**arrays, task=spec.name, quality=full_name, source="built",
                                          behavior=behavior, seed=seed, backend="smax")
     return save_dataset(dataset, path)
 
