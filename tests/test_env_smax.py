@@ -107,3 +107,28 @@ def test_open_map_stand_ins_follow_the_contract(task, agents, obs_dim, actions):
     env.reset(seed=0)
     step = env.step(np.full((2, agents), STOP_ACTION))
     assert step.obs.shape == (2, agents, obs_dim) and step.avail_actions.shape == (2, agents, actions)
+
+
+@pytest.mark.parametrize("scenario", ["5m_vs_6m", "2c_vs_64zg"])
+def test_the_allies_observations_equal_smax_own_to_the_bit(scenario):
+    """`SmaxBattles.ally_observations` (the allies' rows only) against SMAX's ``get_obs`` for every unit, on
+    crowded states where units see each other, some are dead and health varies."""
+    import jax
+
+    from omiga.envs.smax import battle_keys, battles_for
+    from omiga.envs.smax_scenarios import get_scenario
+
+    battles = battles_for(get_scenario(scenario))
+    state = jax.vmap(battles.reset)(battle_keys(jnp.uint32(3), 6)).smax
+    k1, k2, k3 = jax.random.split(jax.random.PRNGKey(3), 3)
+    centre = jnp.array([battles.env.map_width, battles.env.map_height]) / 2
+    state = state.replace(
+        unit_positions=centre + jax.random.uniform(k1, state.unit_positions.shape, minval=-3, maxval=3),
+        unit_alive=jax.random.uniform(k2, state.unit_alive.shape) > 0.2,
+        unit_health=state.unit_health * jax.random.uniform(k3, state.unit_health.shape, minval=0.1, maxval=1))
+    agents = battles.env.agents[:battles.n_allies]
+    reference = np.asarray(jax.vmap(lambda s: jnp.stack([battles.env.get_obs(s)[a] for a in agents]))(state))
+    ours = np.asarray(jax.vmap(battles.ally_observations)(state))
+    assert ours.shape == reference.shape == (6, battles.n_allies, battles.obs_dim)
+    assert (reference != 0).mean() > 0.1  # units see each other: the features are not all zero
+    np.testing.assert_array_equal(ours.view(np.uint32), reference.view(np.uint32))

@@ -67,12 +67,33 @@ class SmaxBattles:
 
     def observe(self, state: BattleState) -> tuple[jax.Array, jax.Array, jax.Array]:
         """(obs [N, obs_dim] float32, world state [state_dim] float32, avail [N, A] bool) of the allies."""
-        obs = self.env.get_obs(state.smax)
         avail = self.env.get_avail_actions(state.smax)
         agents = self.env.agents[: self.n_allies]
-        return (jnp.stack([obs[a] for a in agents]).astype(jnp.float32),
+        return (self.ally_observations(state.smax).astype(jnp.float32),
                 self.env.get_world_state(state.smax).astype(jnp.float32),
                 jnp.stack([avail[a] for a in agents]).astype(bool))
+
+    def ally_observations(self, smax_state) -> jax.Array:
+        """The allies' rows of SMAX's unit-list observation ([N, obs_dim], equal to ``env.get_obs``'s values).
+
+        ``get_obs`` builds every unit's observation, the enemies' too (30 rows on the corridor, 66 on 2c_vs_64zg)
+        of which the allies use N; this evaluates SMAX's own per-pair and own-unit feature functions
+        (``_observe_features``, ``_get_own_features``) for the allies alone. Ally i sees the other units in index
+        order (unit j for j < i, j + 1 after), each zeroed unless i and it are alive and it is within i's sight.
+        """
+        env, n_others = self.env, self.env.num_agents - 1
+        allies, others = jnp.arange(self.n_allies)[:, None], jnp.arange(n_others)[None, :]
+        seen = jnp.where(others < allies, others, others + 1)  # [N, n_others] unit indices
+        viewer = jnp.broadcast_to(allies, seen.shape)
+        features = jax.vmap(jax.vmap(env._observe_features, in_axes=(None, 0, 0)), in_axes=(None, 0, 0))(
+            smax_state, viewer, seen)
+        positions, alive = smax_state.unit_positions, smax_state.unit_alive
+        sight = env.unit_type_sight_ranges[smax_state.unit_types[viewer]]
+        visible = jnp.linalg.norm(positions[seen] - positions[viewer], axis=-1) < sight
+        shown = visible & alive[viewer] & alive[seen]
+        others_obs = jnp.where(shown[..., None], features, jnp.zeros_like(features)).reshape(self.n_allies, -1)
+        own = jax.vmap(env._get_own_features, in_axes=(None, 0))(smax_state, jnp.arange(self.n_allies))
+        return jnp.concatenate([others_obs, own], axis=-1)
 
     def enemy_actions(self, smax_state) -> jax.Array:
         """Each enemy attacks the closest living ally in range, else walks towards it (via waypoints)."""
