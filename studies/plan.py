@@ -88,6 +88,8 @@ class StudyPlan:
     """Passes over each dataset instead of ``steps``: a run trains ⌈epochs × transitions / batch_size⌉ steps."""
     eval_points: int = 1
     """Evaluations per run, evenly spaced, the last at the final step (1: only the final one)."""
+    curve_eval_episodes: int | None = None
+    """Episodes of the evaluations before the final one (None: ``eval_episodes``; `episodes_at`)."""
     overrides: dict[str, Any] = field(default_factory=dict, compare=False)
     """The command-line overrides, for provenance."""
 
@@ -96,6 +98,15 @@ class StudyPlan:
             raise StudyError(f"plan {self.study_name}: checkpoint_every must be >= 1")
         if self.eval_points < 1:
             raise StudyError(f"plan {self.study_name}: eval_points must be >= 1")
+        if self.curve_eval_episodes is not None and not 1 <= self.curve_eval_episodes <= self.eval_episodes:
+            raise StudyError(f"plan {self.study_name}: curve_eval_episodes must lie in 1..eval_episodes "
+                             f"({self.eval_episodes}), got {self.curve_eval_episodes}")
+
+    def episodes_at(self, step: int, steps: int) -> int:
+        """Evaluation episodes of the evaluation at ``step`` of a run of ``steps``: the full ``eval_episodes`` at
+        the final step (the score every verdict uses), ``curve_eval_episodes`` at the learning curve's earlier
+        points."""
+        return self.eval_episodes if step >= steps or self.curve_eval_episodes is None else self.curve_eval_episodes
 
     @property
     def discrete(self) -> bool:
@@ -125,6 +136,8 @@ class StudyPlan:
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict; `from_dict` inverts it."""
         values = {key: value for key, value in self.__dict__.items() if key != "spec"}
+        if values["curve_eval_episodes"] is None:  # plans stored before it existed lack it
+            del values["curve_eval_episodes"]
         values["qualities"] = list(self.qualities)
         values["spec"] = self.spec.to_dict()
         return values
@@ -177,10 +190,12 @@ def resolve_plan(*, spec: StudySpec, preset: Preset, task: str, overrides: Overr
     name = f"{spec.name}-{task_spec.name}-{preset.name}"
     if given:
         name += f"-{_short_hash(given)}"
+    eval_episodes = overrides.eval_episodes or budget.eval_episodes or preset.eval_episodes or spec.eval_episodes
+    curve_episodes = None if preset.curve_eval_episodes is None else min(preset.curve_eval_episodes, eval_episodes)
     return StudyPlan(
         study_name=name, spec=spec, preset=preset.name, task=task_spec.name, backend=backend,
-        qualities=tuple(qualities), seeds=seeds, steps=steps,
-        eval_episodes=overrides.eval_episodes or budget.eval_episodes or preset.eval_episodes or spec.eval_episodes,
+        qualities=tuple(qualities), seeds=seeds, steps=steps, curve_eval_episodes=curve_episodes,
+        eval_episodes=eval_episodes,
         batch_size=overrides.batch_size or preset.batch_size or spec.batch_size,
         hidden=preset.hidden, dataset_episodes=preset.dataset_episodes,
         population_size=preset.population_size, checkpoint_every=min(checkpoint_every, steps), epochs=epochs,

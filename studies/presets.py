@@ -85,6 +85,9 @@ class Preset:
     """Checkpoint every this many steps (0: a tenth of the steps)."""
     eval_points: int = 5
     """Evaluations per run, evenly spaced, the last at the final step (the learning curve; verdicts use the last)."""
+    curve_eval_episodes: int | None = None
+    """Episodes of the evaluations before the final one (the learning curve's earlier points; at most the eval
+    episodes); None: every point uses the eval episodes. The final score always uses the full eval episodes."""
     family: Mapping[str, FamilyBudget] = field(default_factory=dict)
     """Per task family (smac, mamujoco, toy), the budget that replaces steps and eval_episodes."""
 

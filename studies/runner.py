@@ -181,11 +181,12 @@ def train_points(plan: StudyPlan, points: list[GridPoint], *, study_dir: Path,
 
     obs_mode = observation_mode(datasets[0].attrs)  # imported OMIGA MaMuJoCo data: the global mode's inputs
 
-    def evaluate(policy, step: int):
-        return evaluate_population(policy, task=plan.task, episodes=plan.eval_episodes, seed=1_000_003,
-                                   backend=plan.backend, obs_mode=obs_mode)
-
     config = _train_config(plan, points[0], execution, transitions=transitions)
+
+    def evaluate(policy, step: int):
+        return evaluate_population(policy, task=plan.task, episodes=plan.episodes_at(step, config.steps),
+                                   seed=1_000_003, backend=plan.backend, obs_mode=obs_mode)
+
     members = [_member(point, qualities) for point in points]
     measured = reset_peak_rss()
     results = train_population(datasets, config=config, members=members, out_dir=out_dir, evaluate=evaluate,

@@ -45,3 +45,35 @@ def test_every_run_is_evaluated_at_the_presets_points_and_its_curve_reads_back(s
     assert len(last) == len(scores)
     np.testing.assert_allclose(last["score"], last["score_final"])
     np.testing.assert_allclose(last["normalized_score"], [normalized_score("toy_coop", s) for s in last["score"]])
+
+
+def test_the_curves_earlier_points_use_their_own_episodes_and_the_final_score_the_full_ones(tmp_path, monkeypatch):
+    import dataclasses
+
+    import omiga.evaluate
+
+    from studies.errors import StudyError
+
+    preset = dataclasses.replace(load_preset("smoke"), curve_eval_episodes=2)
+    plan = resolve_plan(spec=load_spec("global_info"), preset=preset, task="toy_coop", overrides=Overrides(seeds=1))
+    assert (plan.eval_episodes, plan.curve_eval_episodes) == (4, 2)
+    assert [plan.episodes_at(step, 40) for step in (8, 32, 40)] == [2, 2, 4]
+    assert plan.to_dict()["curve_eval_episodes"] == 2 and "curve_eval_episodes" not in resolve_plan(
+        spec=load_spec("global_info"), preset=load_preset("smoke"), task="toy_coop").to_dict()
+    fewer = resolve_plan(spec=load_spec("global_info"), preset=preset, task="toy_coop",
+                         overrides=Overrides(seeds=1, eval_episodes=1))
+    assert fewer.curve_eval_episodes == 1  # never more than the final evaluation's episodes
+    with pytest.raises(StudyError, match=r"curve_eval_episodes must lie in 1..eval_episodes \(4\), got 5"):
+        dataclasses.replace(plan, curve_eval_episodes=5)
+    asked = []
+    evaluate = omiga.evaluate.evaluate_population
+
+    def recording(policy, **options):
+        asked.append(options["episodes"])
+        return evaluate(policy, **options)
+
+    monkeypatch.setattr(omiga.evaluate, "evaluate_population", recording)
+    monkeypatch.setenv("OMIGA_DATA_DIR", str(tmp_path / "data"))
+    scores = pd.read_csv(run_study(plan=plan, storage_url=None, results_dir=tmp_path / "results",
+                                   log=lambda _: None))
+    assert len(scores) == 2 and asked == [2, 2, 2, 2, 4]  # one population: four curve points, then the final
