@@ -29,6 +29,7 @@ __all__ = [
     "build_dataset",
     "dataset_path",
     "get_task",
+    "is_sampling_temperature",
     "make_vector_env",
     "normalized_score",
     "parse_quality",
@@ -191,16 +192,24 @@ def _is_temperature(suffix: str) -> bool:
     return suffix.startswith(_TEMPERATURE_MARK)
 
 
+def is_sampling_temperature(value: object) -> bool:
+    """Whether ``value`` is a sampling temperature: a finite number > 0 (a bool is not one)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and value > 0)
+
+
 def _temperature(suffix: str, quality: str) -> float:
-    """The τ of a ``t<τ>`` suffix (a ConfigError unless τ is a finite number > 0)."""
-    try:
-        value = float(suffix[len(_TEMPERATURE_MARK):])
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise ConfigError(f"quality {quality!r}: sampling temperature {suffix[len(_TEMPERATURE_MARK):]!r} must be a "
-                          f"number > 0 (e.g. @t0.1: softmax(logits / 0.1))")
-    return value
+    """The τ of a ``t<τ>`` suffix (`_is_temperature`; a ConfigError unless τ is a finite number > 0)."""
+    text = suffix[len(_TEMPERATURE_MARK):]
+    return _checked_temperature(float(text), text, quality)
+
+
+def _checked_temperature(value: float, text: str, quality: str) -> float:
+    """``value`` as a float, or a ConfigError quoting ``text`` unless it `is_sampling_temperature`."""
+    if not is_sampling_temperature(value):
+        raise ConfigError(f"quality {quality!r}: sampling temperature {text!r} must be a number > 0 (e.g. @t0.1: "
+                          f"softmax(logits / 0.1))")
+    return float(value)
 
 
 def quality_name(base: str, *, correlation: str = CORRELATIONS[0], temperature: float = 1.0) -> str:
@@ -232,7 +241,7 @@ def with_temperature(quality: str, temperature: float) -> str:
     """The quality name of ``quality``'s data sampled at ``temperature`` (a ConfigError when ``quality`` names
     another one)."""
     base, correlation, current = split_variants(quality)
-    value = _temperature(f"{_TEMPERATURE_MARK}{temperature}", quality)
+    value = _checked_temperature(temperature, str(temperature), quality)
     if current != 1 and current != value:
         raise ConfigError(f"quality {quality!r} already names sampling temperature {current:g}, not {value:g}")
     return quality_name(base, correlation=correlation, temperature=value)

@@ -19,7 +19,7 @@ from typing import Any
 
 from omiga.config import METHOD_NAMES, MIXER_NAMES
 from omiga.errors import UnknownNameError
-from omiga.tasks import CORRELATIONS, get_task
+from omiga.tasks import CORRELATIONS, get_task, is_sampling_temperature
 from studies.errors import StudyError
 from studies.method_grid import MethodGrid
 
@@ -177,8 +177,7 @@ class StudySpec:
         if len(set(self.correlations)) != len(self.correlations):
             raise StudyError(f"{where}: correlations repeats a level: {list(self.correlations)}")
         for temperature in self.temperatures:
-            if (isinstance(temperature, bool) or not isinstance(temperature, (int, float))
-                    or not math.isfinite(temperature) or temperature <= 0):
+            if not is_sampling_temperature(temperature):
                 raise StudyError(f"{where}: temperatures must be numbers > 0 (sampling temperatures, 1 = the "
                                  f"learned policy), got {temperature!r}")
         if len({float(t) for t in self.temperatures}) != len(self.temperatures):

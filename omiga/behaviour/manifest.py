@@ -78,13 +78,11 @@ class BehaviourManifest:
         low, high = self._quality(quality)["band"]
         return (-_bound(None) if low is None else float(low), _bound(high))
 
-    def describe(self, quality: str, *, correlation: str = "independent", temperature: float = 1.0) -> str:
-        """One line for the dataset's ``behavior`` attribute (``correlation``, ``temperature``: how the team
-        samples, `omiga.behaviour.policy`)."""
-        from dataclasses import replace
-
+    def describe(self, quality: str, *, policy: LearnedPolicy | None = None) -> str:
+        """One line for the dataset's ``behavior`` attribute: ``policy``, the quality's levels as they were rolled
+        out (with their sampling, `omiga.behaviour.policy`; default: ``self.policy(quality)``), and its band."""
         low, high = self.band(quality)
-        policy = replace(self.policy(quality), correlation=correlation, temperature=temperature)
+        policy = policy or self.policy(quality)
         return (f"smax-behavior-v3 {policy.describe()}; episodes kept with return in "
                 f"[{low:g}, {high:g}); trained by `{self.provenance.get('command', '?')}`")
 

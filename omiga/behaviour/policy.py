@@ -25,7 +25,6 @@ them; τ = 1 is the learned policy itself. Unavailable actions keep probability 
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -39,12 +38,11 @@ from omiga.behaviour.networks import Actor
 from omiga.envs.smax import N_MOVE_ACTIONS, STOP_ACTION
 from omiga.envs.smax_scenarios import SmaxScenario
 from omiga.errors import ConfigError, DatasetError
+from omiga.tasks import CORRELATIONS, is_sampling_temperature
 
 __all__ = ["LearnedPolicy", "file_digest", "load_actor", "sample_team_actions", "shared_inverse_cdf_actions",
            "team_act"]
 
-CORRELATIONS = ("independent", "shared")
-"""The team's sampling schemes (module docstring; the registry's `omiga.tasks.CORRELATIONS`)."""
 
 
 def file_digest(path: Path) -> str:
@@ -92,8 +90,7 @@ class LearnedPolicy:
     """Sampling temperature τ > 0: actions from softmax(logits / τ) (module docstring)."""
 
     def __post_init__(self) -> None:
-        if (isinstance(self.temperature, bool) or not isinstance(self.temperature, (int, float))
-                or not math.isfinite(self.temperature) or self.temperature <= 0):
+        if not is_sampling_temperature(self.temperature):
             raise ConfigError(f"sampling temperature must be a finite number > 0, got {self.temperature!r}")
         if self.correlation not in CORRELATIONS:
             raise ConfigError(f"correlation {self.correlation!r} must be one of {', '.join(CORRELATIONS)}")

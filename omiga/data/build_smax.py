@@ -80,7 +80,7 @@ def build_smax_dataset(*, task: str, quality: str, episodes: int, seed: int, pat
             policy = replace(manifest.policy(part), correlation=correlation, temperature=temperature)
             pieces.append(rollout_band_episodes(battles, policy, episodes=count, seed=part_seed,
                                                 band=manifest.band(part)))
-            descriptions.append(f"{part}: {manifest.describe(part, correlation=correlation, temperature=temperature)}")
+            descriptions.append(f"{part}: {manifest.describe(part, policy=policy)}")
         elif behavior == "scripted-v2":
             policy = behavior_policy(part)
             pieces.append(rollout_smax_episodes(battles, policy, episodes=count, seed=part_seed))
