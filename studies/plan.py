@@ -168,8 +168,9 @@ def resolve_plan(*, spec: StudySpec, preset: Preset, task: str, overrides: Overr
         if preset.max_qualities is not None:
             qualities = qualities[:preset.max_qualities]
     for quality in qualities:
-        if _base_quality(quality) not in task_spec.qualities:
-            raise StudyError(f"task {task_spec.name} has no dataset quality {quality!r}; its qualities: "
+        base, problem = _base_quality(quality)
+        if base not in task_spec.qualities:
+            raise StudyError(f"task {task_spec.name} has no dataset quality {quality!r}{problem}; its qualities: "
                              f"{', '.join(task_spec.qualities)} (fix --qualities or the spec's qualities)")
     qualities = _with_variants(qualities, spec.correlations, spec.temperatures)
     kind = task_spec.action_kind
@@ -202,15 +203,16 @@ def resolve_plan(*, spec: StudySpec, preset: Preset, task: str, overrides: Overr
         eval_points=preset.eval_points, overrides=given)
 
 
-def _base_quality(quality: str) -> str | None:
-    """The base quality of a quality name (``medium@shared`` -> ``medium``), None when its suffix is unknown."""
+def _base_quality(quality: str) -> tuple[str | None, str]:
+    """(the base quality of a quality name, ``""``): ``medium@shared`` -> ("medium", ""); (None, " (why)") when its
+    suffixes are wrong (`omiga.tasks.split_variants`' error)."""
     from omiga.errors import ConfigError, UnknownNameError
     from omiga.tasks import split_variants
 
     try:
-        return split_variants(quality)[0]
-    except (ConfigError, UnknownNameError):
-        return None
+        return split_variants(quality)[0], ""
+    except (ConfigError, UnknownNameError) as error:
+        return None, f" ({error.args[0]})"
 
 
 def _with_variants(qualities: tuple[str, ...], correlations: tuple[str, ...],

@@ -134,6 +134,7 @@ def test_the_spec_crosses_its_temperatures_with_the_qualities():
                             ({"temperatures": 0.1}, "temperatures must be a list")):
         with pytest.raises(StudyError, match=message):
             parse_spec(values, name="x")
-    with pytest.raises(StudyError, match="has no dataset quality 'medium@t0'"):
+    with pytest.raises(StudyError, match="has no dataset quality 'medium@t0' \\(quality 'medium@t0': sampling "
+                                         "temperature '0' must be a number > 0"):
         resolve_plan(spec=parse_spec({"qualities": ["medium@t0"]}, name="x"), preset=get_preset("quick"),
                      task="smac_corridor")
